@@ -1,0 +1,54 @@
+# The two commands of the README: `make run` and `make test`. Only Python 3.11 and make needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PORT
+
+.PHONY: run test install install-dev messages lint format lock bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+
+$(VENV)/.base: requirements/base.lock | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements/base.lock
+	touch $@
+
+$(VENV)/.dev: requirements/dev.lock | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	touch $@ $(VENV)/.base
+
+install: $(VENV)/.base
+install-dev: $(VENV)/.dev
+
+## make run: install, migrate, seed the demo data, start web + worker + beat (Ctrl-C stops all)
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "==> http://127.0.0.1:$(PORT)/  (workspace /agent/, portal /portal/, API docs /api/docs/)"
+	$(VENV)/bin/honcho start -f Procfile -p $(PORT)
+
+## make test: install what tests need and run the whole suite (lint and migrations included)
+test: install-dev
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+## make messages: extract strings (needs GNU gettext) and compile .po -> .mo (Python only)
+messages: install-dev
+	$(PY) manage.py makemessages -l de -l en -l pl --ignore=.venv --ignore=var --ignore=tests --no-location
+	$(PY) manage.py compiletranslations
+
+lint: install-dev
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+## make lock: re-pin requirements/*.lock from pyproject.toml
+lock: install-dev
+	$(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --no-emit-index-url --allow-unsafe -o requirements/base.lock pyproject.toml
+	$(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --no-emit-index-url --allow-unsafe --extra dev -o requirements/dev.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Customers, contracts, invoices, orders, connections, phone password and caller verification."""

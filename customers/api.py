@@ -1,0 +1,3 @@
+"""API of the customers app, mounted under /api/v1/ (serializers, viewsets, actions)."""
+
+urlpatterns: list = []

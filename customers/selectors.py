@@ -1,0 +1,1 @@
+"""Read queries of the customers app, used by pages and the API."""

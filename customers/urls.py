@@ -1,0 +1,4 @@
+"""Page URLs of the customers app."""
+
+app_name = "customers"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Pages of the customers app: thin, they call selectors and services."""

@@ -1,0 +1,1 @@
+"""Celery tasks of the escalation app: thin, they take primary keys and call services."""

@@ -1,0 +1,4 @@
+"""Page URLs of the escalation app."""
+
+app_name = "escalation"
+urlpatterns: list = []

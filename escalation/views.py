@@ -1,0 +1,1 @@
+"""Pages of the escalation app: thin, they call selectors and services."""

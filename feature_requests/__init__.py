@@ -1,0 +1,1 @@
+"""Wishes, every ask counted, review workflow with reasons."""

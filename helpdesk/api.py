@@ -1,0 +1,86 @@
+"""API plumbing shared by every app: JSON errors, the token scheme in the schema, `me`."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from helpdesk import permissions
+from helpdesk.errors import DomainError
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "helpdesk.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`",
+        }
+
+
+def _flatten(detail, field: str | None = None) -> list[dict]:
+    if isinstance(detail, dict):
+        errors = []
+        for key, value in detail.items():
+            name = None if key in ("non_field_errors", "__all__") else key
+            errors += _flatten(value, f"{field}.{name}" if field and name else (name or field))
+        return errors
+    if isinstance(detail, list):
+        return [error for item in detail for error in _flatten(item, field)]
+    return [{"field": field, "message": str(detail), "code": getattr(detail, "code", "invalid")}]
+
+
+def exception_handler(exc, context):
+    """Every API error as `{"errors": [{"field": …, "message": …, "code": …}]}`."""
+    if isinstance(exc, DomainError):
+        return Response(
+            {"errors": [{"field": exc.field, "message": exc.message, "code": "refused"}]},
+            status=exc.status_code,
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
+    response.data = {"errors": _flatten(detail)}
+    return response
+
+
+class MeView(APIView):
+    """Who the caller is: lets an integration check its token."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "username": serializers.CharField(),
+                "roles": serializers.ListField(child=serializers.CharField()),
+                "language": serializers.CharField(),
+            },
+        )
+    )
+    def get(self, request):
+        return Response(
+            {
+                "username": request.user.get_username(),
+                "roles": sorted(permissions.roles_of(request.user)),
+                "language": request.LANGUAGE_CODE,
+            },
+            status=status.HTTP_200_OK,
+        )

@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from helpdesk import api, views
+
+api_v1 = [
+    path("me/", api.MeView.as_view(), name="me"),
+    path("", include("customers.api")),
+    path("", include("tickets.api")),
+    path("", include("escalation.api")),
+    path("", include("feature_requests.api")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("agent/login/", views.AgentLoginView.as_view(), name="agent-login"),
+    path("portal/login/", views.PortalLoginView.as_view(), name="portal-login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("agent/", views.agent_home, name="agent-home"),
+    path("portal/", views.portal_home, name="portal-home"),
+    path("agent/customers/", include("customers.urls")),
+    path("agent/tickets/", include("tickets.urls")),
+    path("agent/escalation/", include("escalation.urls")),
+    path("agent/feature-requests/", include("feature_requests.urls")),
+    path("i18n/setlang/", set_language, name="set-language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

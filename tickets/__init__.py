@@ -1,0 +1,1 @@
+"""Departments, queues, agents, tickets, conversation, routing, handoffs, outages, appointments."""

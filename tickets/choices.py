@@ -1,0 +1,1 @@
+"""Statuses and kinds of the tickets app (TextChoices)."""

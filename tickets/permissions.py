@@ -1,0 +1,1 @@
+"""The one place where access to tickets objects is decided (see STYLE.md R7)."""

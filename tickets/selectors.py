@@ -1,0 +1,1 @@
+"""Read queries of the tickets app, used by pages and the API."""

@@ -1,0 +1,1 @@
+"""Celery tasks of the tickets app: thin, they take primary keys and call services."""

@@ -1,0 +1,4 @@
+"""Page URLs of the tickets app."""
+
+app_name = "tickets"
+urlpatterns: list = []

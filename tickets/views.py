@@ -1,0 +1,1 @@
+"""Pages of the tickets app: thin, they call selectors and services."""
