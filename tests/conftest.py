@@ -1,0 +1,88 @@
+"""Personas shared by every test (STYLE R11): alice and mallory are customers, bob is a
+first-line agent, carol a billing agent, tina a team lead, max management, and
+phone_system an integration user."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import User
+
+from helpdesk import services
+from helpdesk.celery import app as celery_app
+from helpdesk.choices import Role
+
+PASSWORD = "correct-horse-battery"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Outside CI a missing browser or service skips the test; inside CI it fails it."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Unit tests run tasks in-process; the worker test in test_celery.py opts out."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def _person(username: str, role: Role, first: str, last: str, **extra) -> User:
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        first_name=first,
+        last_name=last,
+        email=f"{username}@example.com",
+        **extra,
+    )
+    services.user_role_grant(user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return _person("alice", Role.CUSTOMER, "Alice", "Schmidt")
+
+
+@pytest.fixture
+def mallory(db):
+    return _person("mallory", Role.CUSTOMER, "Mallory", "Meier")
+
+
+@pytest.fixture
+def bob(db):
+    return _person("bob", Role.AGENT, "Bob", "Bauer")
+
+
+@pytest.fixture
+def carol(db):
+    return _person("carol", Role.AGENT, "Carol", "Krause")
+
+
+@pytest.fixture
+def tina(db):
+    return _person("tina", Role.TEAM_LEAD, "Tina", "Lehmann", is_staff=True)
+
+
+@pytest.fixture
+def max_(db):
+    return _person("max", Role.MANAGEMENT, "Max", "Vogel", is_staff=True)
+
+
+@pytest.fixture
+def phone_system(db):
+    user = User.objects.create_user(username="phone-system")
+    user.set_unusable_password()
+    user.save()
+    services.user_role_grant(user=user, role=Role.INTEGRATION)
+    return user
+
+
+@pytest.fixture
+def phone_token(phone_system):
+    _token, key = services.api_token_create(user=phone_system, name="Phone system")
+    return key

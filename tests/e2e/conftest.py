@@ -1,0 +1,91 @@
+"""Browser fixtures: Debian's headless Chromium driven by Playwright's sync API.
+
+Playwright never downloads a browser here (`playwright install` is not part of the setup);
+the tests use the system Chromium from CHROMIUM_PATH or PATH. The machine running the
+suite may have no network, so Chromium is started with every background connection off:
+otherwise it waits on update, sync and QUIC probes and the first page load hangs.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import skip_or_fail
+
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "var" / "e2e"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 15_000
+
+
+def _chromium_path() -> str | None:
+    configured = os.environ.get("CHROMIUM_PATH", "").strip()
+    if configured:
+        return configured if Path(configured).is_file() else None
+    return shutil.which("chromium")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so `page` knows whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def playwright_session():
+    executable = _chromium_path()
+    if executable is None:
+        skip_or_fail("chromium not found: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop running in the main thread for as long
+    # as it is started, and Django refuses ORM calls from a thread with a running loop.
+    # The fixtures and the test bodies are plain synchronous code, so the check is lifted
+    # exactly while Playwright runs and restored afterwards.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        yield playwright, executable
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    playwright, executable = playwright_session
+    browser = playwright.chromium.launch(
+        executable_path=executable, headless=True, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS * 2
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(request, browser):
+    """A fresh German-speaking browser (no cookies) per test; a screenshot if it fails."""
+    context = browser.new_context(locale="de-DE")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / f"{request.node.name}.png"), full_page=True)
+    context.close()
