@@ -56,3 +56,9 @@ def test_health_leaks_no_connection_details(client, settings):
 
 def test_health_answers_only_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_load_balancers_may_call_it_by_ip_address(client, settings):
+    settings.ALLOWED_HOSTS = ["helpdesk.example.com"]
+    assert client.get("/healthz", HTTP_HOST="10.0.0.7:8000").status_code == 200
+    assert client.get("/", HTTP_HOST="10.0.0.7:8000").status_code == 400
