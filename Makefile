@@ -10,7 +10,6 @@ export PORT
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade "pip>=24"
 
 $(VENV)/.base: requirements/base.lock | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --require-hashes -r requirements/base.lock

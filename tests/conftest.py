@@ -24,7 +24,7 @@ def skip_or_fail(reason: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _eager_celery():
-    """Unit tests run tasks in-process; the worker test in test_celery.py opts out."""
+    """Unit tests run tasks in-process; the worker test in test_celery_worker.py opts out."""
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False

@@ -13,6 +13,14 @@ from helpdesk.tasks import health_task
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """A private cache: the real one is shared with the worker test and a running product."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+
+
 def test_reports_every_dependency(client):
     services.beat_tick_record(now=timezone.now())
     response = client.get("/healthz")
