@@ -1,1 +1,66 @@
-"""The one place where access to customers objects is decided (see STYLE.md R7)."""
+"""The one place where access to customer data is decided (see STYLE.md R7).
+
+Staff (agents, team leads, management) may read every customer record; account changes
+additionally need an open phone-password verification (checked in services). A customer
+reaches only their own record. Private credentials are never readable through any of it.
+"""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from customers.models import Connection, Contract, Customer, Invoice
+from helpdesk import permissions as roles
+
+
+def customers_visible_to(user):
+    if roles.is_staff_member(user):
+        return Customer.objects.all()
+    if roles.can_use_portal(user):
+        return Customer.objects.filter(user=user)
+    return Customer.objects.none()
+
+
+def customer_for(user, number: str, queryset=None) -> Customer:
+    """The customer with that number if the user may see it; 404 for missing and not yours."""
+    visible = customers_visible_to(user)
+    if queryset is not None:
+        visible = queryset & visible
+    return get_object_or_404(visible, number=number)
+
+
+def own_customer(user) -> Customer:
+    """The signed-in customer's own record (portal pages)."""
+    customer = Customer.objects.filter(user=user).first() if roles.can_use_portal(user) else None
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def own_contract(user, contract_id: int) -> Contract:
+    return get_object_or_404(
+        Contract.objects.select_related("product", "customer"),
+        pk=contract_id,
+        customer__user=user,
+    )
+
+
+def own_invoices(user):
+    return Invoice.objects.filter(customer__user=user)
+
+
+def connection_for(user, connection_id: int) -> Connection:
+    return get_object_or_404(
+        Connection.objects.select_related("customer").filter(
+            customer__in=customers_visible_to(user)
+        ),
+        pk=connection_id,
+    )
+
+
+def contract_for(user, contract_id: int) -> Contract:
+    return get_object_or_404(
+        Contract.objects.select_related("product", "customer").filter(
+            customer__in=customers_visible_to(user)
+        ),
+        pk=contract_id,
+    )

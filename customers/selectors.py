@@ -1,1 +1,116 @@
 """Read queries of the customers app, used by pages and the API."""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from customers.models import (
+    Connection,
+    Contract,
+    Customer,
+    CustomerNote,
+    Invoice,
+    PhoneNumber,
+    VerificationAttempt,
+)
+
+NUMBER_RE = re.compile(r"^k?\d{7}$", re.IGNORECASE)
+POSTAL_CODE_RE = re.compile(r"^\d{5}$")
+PHONE_RE = re.compile(r"^[+\d][\d\s/()-]{5,}$")
+SECTION_LIMIT = 20  # rows per section on the customer page; the rest on their own pages
+
+
+def search_filter(query: str) -> Q | None:
+    """Turn what an agent typed into one index-backed lookup.
+
+    Customer number, postal code, e-mail and phone are exact matches; a name is a prefix
+    of "last first" (or "first last" typed the other way round).
+    """
+    query = " ".join(query.split())
+    if not query:
+        return None
+    if NUMBER_RE.match(query):
+        return Q(number="K" + query[-7:])
+    if POSTAL_CODE_RE.match(query):
+        return Q(postal_code=query)
+    if "@" in query:
+        return Q(email=query.lower())
+    if PHONE_RE.match(query) and sum(ch.isdigit() for ch in query) >= 6:
+        customer_ids = PhoneNumber.objects.filter(
+            normalized=PhoneNumber.normalize(query)
+        ).values("customer_id")
+        return Q(pk__in=customer_ids)
+    words = query.replace(",", " ").casefold().split()
+    if len(words) == 1:
+        return Q(search_name__startswith=words[0])
+    first, rest = words[0], " ".join(words[1:])
+    return Q(search_name__startswith=" ".join(words)) | Q(search_name__startswith=f"{rest} {first}")
+
+
+def customer_search(*, query: str, after: tuple[str, int] | None = None, limit: int = 25):
+    """One page of matches ordered by name; `after` is the (search_name, id) of the last row
+    of the previous page (keyset pagination: every page costs the same)."""
+    condition = search_filter(query)
+    if condition is None:
+        return []
+    rows = Customer.objects.filter(condition).order_by("search_name", "id")
+    if after is not None:
+        name, pk = after
+        rows = rows.filter(Q(search_name__gt=name) | Q(search_name=name, id__gt=pk))
+    return list(rows.only(*LIST_FIELDS)[: limit + 1])
+
+
+LIST_FIELDS = (
+    "id",
+    "number",
+    "first_name",
+    "last_name",
+    "company",
+    "street",
+    "postal_code",
+    "city",
+    "segment",
+    "search_name",
+    "email",
+)
+
+
+@dataclass
+class CustomerOverview:
+    """Everything the agent's customer page shows, loaded with a fixed number of queries."""
+
+    customer: Customer
+    contracts: list[Contract]
+    invoices: list[Invoice]
+    orders: list
+    connections: list[Connection]
+    notes: list[CustomerNote]
+    attempts: list[VerificationAttempt]
+
+
+def customer_overview(*, customer: Customer) -> CustomerOverview:
+    """Seven queries whatever the number of contracts, invoices or notes."""
+    contracts = list(customer.contracts.select_related("product"))
+    invoices = list(customer.invoices.all()[:SECTION_LIMIT])
+    orders = list(customer.orders.all()[:SECTION_LIMIT])
+    connections = list(
+        customer.connections.prefetch_related(
+            Prefetch("numbers", queryset=PhoneNumber.objects.order_by("number"))
+        )
+    )
+    notes = list(customer.notes.select_related("author")[:SECTION_LIMIT])
+    attempts = list(customer.verification_attempts.select_related("agent")[:SECTION_LIMIT])
+    return CustomerOverview(customer, contracts, invoices, orders, connections, notes, attempts)
+
+
+def customer_get_for_page(*, number: str) -> QuerySet:
+    return Customer.objects.filter(number=number).prefetch_related("phones")
+
+
+def contracts_of(*, customer: Customer) -> QuerySet:
+    return customer.contracts.select_related("product")
+
+
+def invoices_of(*, customer: Customer) -> QuerySet:
+    return customer.invoices.all()

@@ -1,1 +1,456 @@
 """Every state change of the customers app: one function per use case (see STYLE.md R2)."""
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.choices import (
+    ContractStatus,
+    CredentialKind,
+    LineState,
+    NoteKind,
+    ServiceKind,
+    VerificationChannel,
+    VerificationMethod,
+    VerificationResult,
+)
+from customers.models import (
+    Connection,
+    Contract,
+    Customer,
+    CustomerEvent,
+    CustomerNote,
+    PhoneNumber,
+    PrivateCredential,
+    Product,
+    VerificationAttempt,
+)
+from helpdesk import crypto
+from helpdesk.errors import DomainError, StaleEdit
+
+# Longer input is not hashed (it cannot be right), but still costs one hash and counts.
+PHONE_PASSWORD_MAX_LENGTH = 64
+# Hashed once per process: spent on unknown customers and locked or unset passwords so
+# the answer time does not tell those cases from a wrong password.
+_DUMMY_HASH: list[str] = []
+
+
+def event_record(*, customer: Customer, kind: str, actor, data: dict | None = None) -> None:
+    """Append one event to the customer's history (STYLE R4)."""
+    CustomerEvent.objects.create(customer=customer, kind=kind, actor=actor, data=data or {})
+
+
+def _actor_or_none(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+# --- Customer record --------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_create(*, actor=None, phones: tuple[str, ...] = (), **fields) -> Customer:
+    """Create a customer with normalised search fields and contact numbers."""
+    fields["email"] = fields.get("email", "").strip().lower()
+    customer = Customer(**fields)
+    customer.search_name = Customer.search_name_for(customer.first_name, customer.last_name)
+    customer.full_clean()
+    customer.save()
+    PhoneNumber.objects.bulk_create(
+        PhoneNumber(customer=customer, number=raw, normalized=PhoneNumber.normalize(raw))
+        for raw in phones
+    )
+    event_record(customer=customer, kind="customer.created", actor=_actor_or_none(actor))
+    return customer
+
+
+@transaction.atomic
+def customer_note_add(*, customer: Customer, author, text: str, kind: str = NoteKind.INFO):
+    """Add an agent's note to the customer; notes are never edited or deleted."""
+    text = text.strip()
+    if not text:
+        raise DomainError(_("Write a note first."), field="text")
+    if len(text) > 4000:
+        raise DomainError(_("A note can be at most 4000 characters long."), field="text")
+    if kind not in NoteKind.values:
+        raise DomainError(_("Unknown note kind."), field="kind")
+    return CustomerNote.objects.create(customer=customer, author=author, kind=kind, text=text)
+
+
+# --- Phone password ---------------------------------------------------------------------
+
+
+def phone_password_normalize(raw: str) -> str:
+    """Spoken passwords: case, accents' encodings and spacing are not part of them."""
+    return " ".join(unicodedata.normalize("NFKC", raw).casefold().split())
+
+
+def _trivial_values(customer: Customer) -> set[str]:
+    values = {
+        customer.number,
+        customer.number[1:],
+        customer.first_name,
+        customer.last_name,
+        customer.full_name,
+        customer.postal_code,
+        customer.city,
+    }
+    if customer.birth_date:
+        day = customer.birth_date
+        values |= {
+            day.strftime(pattern)
+            for pattern in ("%d%m%Y", "%d.%m.%Y", "%d%m%y", "%d.%m.%y", "%Y%m%d", "%Y-%m-%d")
+        }
+    return {phone_password_normalize(value) for value in values if value}
+
+
+def phone_password_problems(*, customer: Customer, raw: str) -> list[str]:
+    """Why a chosen phone password is not acceptable (empty list: it is fine)."""
+    value = phone_password_normalize(raw)
+    minimum = settings.PHONE_PASSWORD_MIN_LENGTH
+    problems = []
+    if len(value) < minimum:
+        problems.append(_("Use at least %(n)d characters.") % {"n": minimum})
+    if len(value) > PHONE_PASSWORD_MAX_LENGTH:
+        problems.append(_("Use at most %(n)d characters.") % {"n": PHONE_PASSWORD_MAX_LENGTH})
+    compact = value.replace(" ", "")
+    if value in _trivial_values(customer) or compact in _trivial_values(customer):
+        problems.append(
+            _("Do not use your customer number, name, address or date of birth.")
+        )
+    elif len(set(compact)) <= 2 or compact in "0123456789" or compact in "9876543210":
+        problems.append(_("This is too easy to guess; choose something less obvious."))
+    return problems
+
+
+@transaction.atomic
+def customer_phone_password_set(
+    *, customer: Customer, phone_password: str, current_web_password: str, actor
+) -> Customer:
+    """The customer sets or changes the phone password; needs their current web password."""
+    if actor is None or customer.user_id != actor.pk:
+        raise DomainError(_("Only the customer can set the phone password."))
+    if not actor.check_password(current_web_password):
+        raise DomainError(_("Your current password is not correct."), field="current_password")
+    problems = phone_password_problems(customer=customer, raw=phone_password)
+    if problems:
+        raise DomainError(" ".join(problems), field="phone_password")
+    changed = customer.has_phone_password
+    customer.phone_password = make_password(phone_password_normalize(phone_password))
+    customer.phone_password_set_at = timezone.now()
+    customer.save(update_fields=["phone_password", "phone_password_set_at"])
+    kind = "phone_password.changed" if changed else "phone_password.set"
+    event_record(customer=customer, kind=kind, actor=actor)
+    return customer
+
+
+@dataclass(frozen=True)
+class VerificationState:
+    """What the agent's verification widget shows."""
+
+    has_password: bool
+    verified_until: datetime | None
+    attempts_left: int
+    locked_until: datetime | None
+    result: str = ""  # the attempt just made, if any
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_until is not None
+
+
+def _failures_since(customer: Customer, now: datetime) -> datetime:
+    since = now - settings.PHONE_VERIFICATION_FAILURE_WINDOW
+    if customer.verification_reset_at and customer.verification_reset_at > since:
+        since = customer.verification_reset_at
+    return since
+
+
+def verification_state(*, customer: Customer, agent, now: datetime) -> VerificationState:
+    """Where verification of this customer stands for this agent (two queries at most)."""
+    locked_until = customer.verification_locked_until
+    if locked_until and locked_until <= now:
+        locked_until = None
+    verified_until = None
+    latest_success = (
+        VerificationAttempt.objects.filter(
+            customer=customer,
+            agent=_actor_or_none(agent),
+            method=VerificationMethod.PHONE_PASSWORD,
+            result=VerificationResult.SUCCESS,
+            created_at__gt=now - settings.PHONE_VERIFICATION_WINDOW,
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if latest_success:
+        verified_until = latest_success + settings.PHONE_VERIFICATION_WINDOW
+    failures = VerificationAttempt.objects.filter(
+        customer=customer,
+        method=VerificationMethod.PHONE_PASSWORD,
+        result=VerificationResult.FAILURE,
+        created_at__gt=_failures_since(customer, now),
+    ).count()
+    limit = settings.PHONE_VERIFICATION_FAILURE_LIMIT
+    return VerificationState(
+        has_password=customer.has_phone_password,
+        verified_until=verified_until,
+        attempts_left=0 if locked_until else max(limit - failures, 0),
+        locked_until=locked_until,
+    )
+
+
+def _spend_one_hash(candidate: str) -> None:
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(make_password("no customer has this phone password"))
+    check_password(candidate, _DUMMY_HASH[0])
+
+
+def phone_password_check_unknown_customer(*, spoken: str) -> None:
+    """Cost the same as a real check, for callers that named no existing customer."""
+    _spend_one_hash(phone_password_normalize(spoken[:PHONE_PASSWORD_MAX_LENGTH]))
+
+
+@transaction.atomic
+def phone_password_verify(
+    *,
+    customer: Customer,
+    spoken: str,
+    agent,
+    channel: str = VerificationChannel.AGENT,
+    ticket_reference: str = "",
+    now: datetime | None = None,
+) -> VerificationState:
+    """Check what the caller said; open a verification window or count a failure.
+
+    The customer row is locked for the check so that two agents (or an agent and the
+    IVR) failing at the same moment cannot both slip under the failure limit.
+    """
+    if not spoken.strip():
+        raise DomainError(_("Type what the caller says."), field="phone_password")
+    now = now or timezone.now()
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    agent = _actor_or_none(agent)
+    candidate = phone_password_normalize(spoken)
+    locked = customer.verification_locked_until and customer.verification_locked_until > now
+    if locked or not customer.has_phone_password or len(candidate) > PHONE_PASSWORD_MAX_LENGTH:
+        _spend_one_hash(candidate[:PHONE_PASSWORD_MAX_LENGTH])
+        correct = False
+    else:
+        correct = check_password(candidate, customer.phone_password)
+    if locked:
+        result = VerificationResult.LOCKED
+    elif not customer.has_phone_password:
+        result = VerificationResult.NO_PASSWORD
+    elif correct:
+        result = VerificationResult.SUCCESS
+    else:
+        result = VerificationResult.FAILURE
+    VerificationAttempt.objects.create(
+        customer=customer,
+        agent=agent,
+        method=VerificationMethod.PHONE_PASSWORD,
+        channel=channel,
+        result=result,
+        ticket_reference=ticket_reference.strip()[:20],
+        created_at=now,
+    )
+    if result == VerificationResult.SUCCESS:
+        customer.verification_reset_at = now
+        customer.save(update_fields=["verification_reset_at"])
+    elif result == VerificationResult.FAILURE:
+        failures = VerificationAttempt.objects.filter(
+            customer=customer,
+            method=VerificationMethod.PHONE_PASSWORD,
+            result=VerificationResult.FAILURE,
+            created_at__gt=_failures_since(customer, now),
+        ).count()
+        if failures >= settings.PHONE_VERIFICATION_FAILURE_LIMIT:
+            locked_until = now + settings.PHONE_VERIFICATION_LOCK
+            customer.verification_locked_until = locked_until
+            customer.verification_reset_at = locked_until
+            customer.save(update_fields=["verification_locked_until", "verification_reset_at"])
+            event_record(
+                customer=customer,
+                kind="verification.locked",
+                actor=agent,
+                data={"until": locked_until.isoformat()},
+            )
+    state = verification_state(customer=customer, agent=agent, now=now)
+    return VerificationState(**{**state.__dict__, "result": result})
+
+
+def _identity_normalize(value: str) -> str:
+    value = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+    for long, short in (("straße", "str."), ("strasse", "str."), ("str ", "str. ")):
+        value = value.replace(long, short)
+    return value.replace(" ", "").replace("-", "")
+
+
+IDENTITY_FIELDS = ("first_name", "last_name", "street", "postal_code", "city")
+
+
+@transaction.atomic
+def identity_check(*, customer: Customer, agent, answers: dict[str, str]) -> bool:
+    """Compare name and address as the caller gives them; enough for routing and general
+    questions, never for account changes (those need the phone password)."""
+    missing = [name for name in IDENTITY_FIELDS if not answers.get(name, "").strip()]
+    if missing:
+        raise DomainError(_("Ask the caller for all five details."), field=missing[0])
+    matches = all(
+        _identity_normalize(answers[name]) == _identity_normalize(getattr(customer, name))
+        for name in IDENTITY_FIELDS
+    )
+    VerificationAttempt.objects.create(
+        customer=customer,
+        agent=_actor_or_none(agent),
+        method=VerificationMethod.IDENTITY,
+        channel=VerificationChannel.AGENT,
+        result=VerificationResult.SUCCESS if matches else VerificationResult.FAILURE,
+    )
+    return matches
+
+
+def verification_require(*, customer: Customer, agent, now: datetime | None = None) -> None:
+    """Refuse an account change unless this agent verified this caller recently."""
+    state = verification_state(customer=customer, agent=agent, now=now or timezone.now())
+    if not state.verified:
+        raise DomainError(
+            _("Verify the caller with the phone password first; account changes need it.")
+        )
+
+
+# --- Contracts --------------------------------------------------------------------------
+
+
+def _require_verification_if_staff(*, customer: Customer, actor) -> None:
+    if customer.user_id is not None and customer.user_id == actor.pk:
+        return  # the customer acting in the portal
+    verification_require(customer=customer, agent=actor)
+
+
+@transaction.atomic
+def contract_cancel(*, contract: Contract, actor, notice_given_on: date | None = None) -> Contract:
+    """Record a cancellation: the contract ends on the earliest possible day.
+
+    The customer cancels in the portal; an agent may cancel on the caller's behalf only
+    with an open phone-password verification.
+    """
+    _require_verification_if_staff(customer=contract.customer, actor=actor)
+    notice_given_on = notice_given_on or timezone.localdate()
+    end = contract.earliest_end(notice_given_on=notice_given_on)
+    updated = Contract.objects.filter(pk=contract.pk, status=ContractStatus.ACTIVE).update(
+        status=ContractStatus.CANCELLATION_REQUESTED,
+        cancellation_requested_at=timezone.now(),
+        end_date=end,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise StaleEdit(_("This contract is no longer active; reload to see its state."))
+    event_record(
+        customer=contract.customer,
+        kind="contract.cancellation_requested",
+        actor=actor,
+        data={"contract": contract.number, "end_date": end.isoformat()},
+    )
+    contract.refresh_from_db()
+    return contract
+
+
+@transaction.atomic
+def contract_change_product(*, contract: Contract, product: Product, actor) -> Contract:
+    """Tariff change on the caller's behalf: needs an open verification."""
+    verification_require(customer=contract.customer, agent=actor)
+    if product.kind != contract.product.kind or not product.active:
+        raise DomainError(_("Choose a tariff of the same kind that is on sale."), field="product")
+    old = contract.product
+    updated = Contract.objects.filter(
+        pk=contract.pk, status=ContractStatus.ACTIVE, product=old
+    ).update(product=product, monthly_price=product.monthly_price, updated_at=timezone.now())
+    if not updated:
+        raise StaleEdit(_("This contract changed meanwhile; reload and try again."))
+    event_record(
+        customer=contract.customer,
+        kind="contract.product_changed",
+        actor=actor,
+        data={"contract": contract.number, "from": old.name, "to": product.name},
+    )
+    contract.refresh_from_db()
+    return contract
+
+
+# --- Connections and credentials --------------------------------------------------------
+
+
+@transaction.atomic
+def connection_auth_code_reveal(*, connection: Connection, actor) -> str:
+    """Show a domain's transfer auth code to a verified agent; recorded as an event."""
+    verification_require(customer=connection.customer, agent=actor)
+    if connection.kind != ServiceKind.DOMAIN or not connection.auth_code_encrypted:
+        raise DomainError(_("This connection has no auth code."))
+    event_record(
+        customer=connection.customer,
+        kind="connection.auth_code_shown",
+        actor=actor,
+        data={"connection": connection.identifier},
+    )
+    return crypto.decrypt(connection.auth_code_encrypted)
+
+
+def connection_auth_code_store(*, connection: Connection, auth_code: str) -> None:
+    """Store (encrypted) the transfer auth code of a domain."""
+    Connection.objects.filter(pk=connection.pk).update(auth_code_encrypted=crypto.encrypt(auth_code))
+
+
+@transaction.atomic
+def connection_state_report(
+    *,
+    connection: Connection,
+    actor,
+    state: str | None = None,
+    last_sync_at: datetime | None = None,
+    sync_drops_24h: int | None = None,
+) -> Connection:
+    """Network monitoring reports a line's state; only the given fields change."""
+    changes: dict = {}
+    if state is not None:
+        if state not in LineState.values:
+            raise DomainError(_("Unknown line state."), field="state")
+        changes["state"] = state
+    if last_sync_at is not None:
+        changes["last_sync_at"] = last_sync_at
+    if sync_drops_24h is not None:
+        if sync_drops_24h < 0:
+            raise DomainError(_("Sync drops cannot be negative."), field="sync_drops_24h")
+        changes["sync_drops_24h"] = sync_drops_24h
+    if not changes:
+        raise DomainError(_("Report at least one of state, last_sync_at, sync_drops_24h."))
+    changes["state_reported_at"] = timezone.now()
+    Connection.objects.filter(pk=connection.pk).update(**changes)
+    if "state" in changes and changes["state"] != connection.state:
+        event_record(
+            customer=connection.customer,
+            kind="connection.state_changed",
+            actor=_actor_or_none(actor),
+            data={"connection": connection.identifier, "from": connection.state, "to": state},
+        )
+    connection.refresh_from_db()
+    return connection
+
+
+def credential_store(
+    *, customer: Customer, kind: str, secret: str, connection: Connection | None = None
+) -> PrivateCredential:
+    """Store a private credential encrypted; nothing in the product ever shows it to agents."""
+    if kind not in CredentialKind.values:
+        raise DomainError(_("Unknown credential kind."), field="kind")
+    return PrivateCredential.objects.create(
+        customer=customer, connection=connection, kind=kind, secret_encrypted=crypto.encrypt(secret)
+    )

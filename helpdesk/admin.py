@@ -7,9 +7,9 @@ from helpdesk.models import ApiToken
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are listed by prefix only; keys are created with `manage.py api_token_create`."""
 
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "user", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
-    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
     exclude = ["digest"]
     actions = ["revoke"]
 

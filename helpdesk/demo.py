@@ -38,7 +38,11 @@ def seed(*, stdout) -> list[dict]:
         phone.save(update_fields=["password"])
     services.user_role_grant(user=phone, role=Role.INTEGRATION)
     if not ApiToken.objects.filter(user=phone, revoked_at=None).exists():
-        _token, key = services.api_token_create(user=phone, name="Demo phone system")
+        _token, key = services.api_token_create(
+            user=phone,
+            name="Demo phone system",
+            scopes=["customers:read", "customers:verify", "connections:write"],
+        )
         stdout.write(f"API token for phone-system (shown once): {key}")
     return logins
 

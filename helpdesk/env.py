@@ -119,3 +119,36 @@ def load_settings_or_exit() -> None:
         settings.INSTALLED_APPS  # noqa: B018 - the attribute access imports the settings
     except EnvError as exc:
         sys.exit(f"helpdesk: configuration error: {exc}")
+
+
+def fernet_keys(*, debug: bool, var_dir: Path) -> list[str]:
+    """FIELD_ENCRYPTION_KEY: comma-separated Fernet keys, newest first (old ones still decrypt).
+
+    In debug mode a key is generated once into var/; production must set it, and must keep
+    it: data encrypted with a lost key cannot be read again.
+    """
+    raw = os.environ.get("FIELD_ENCRYPTION_KEY", "").strip()
+    if not raw:
+        if not debug:
+            raise EnvError("FIELD_ENCRYPTION_KEY must be set when DEBUG is false")
+        path = var_dir / "field_encryption_key"
+        if not path.exists():
+            from cryptography.fernet import Fernet
+
+            var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        raw = path.read_text().strip()
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    from cryptography.fernet import Fernet
+
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError:
+            raise EnvError(
+                "FIELD_ENCRYPTION_KEY must hold Fernet keys (32 url-safe base64 bytes), "
+                "e.g. from `python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`"
+            ) from None
+    return keys

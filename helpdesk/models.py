@@ -6,6 +6,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Every API endpoint names the scope it needs; a token carries the scopes it was given.
+SCOPES = {
+    "customers:read": _("Read customers, contracts and invoices"),
+    "customers:verify": _("Verify callers by phone password"),
+    "connections:write": _("Report line state"),
+}
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a visible marker, not a secret
 
 
@@ -22,6 +28,7 @@ class ApiToken(models.Model):
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(_("scopes"), default=list)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
@@ -33,6 +40,9 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
 
     @staticmethod
     def new_key() -> str:

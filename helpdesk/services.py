@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.choices import STAFF_ROLES, Role
 from helpdesk.errors import DomainError
-from helpdesk.models import ApiToken
+from helpdesk.models import SCOPES, ApiToken
 
 BEAT_TICK_KEY = "helpdesk:beat:last_tick"
 
@@ -30,16 +30,23 @@ def user_role_grant(*, user: User, role: Role) -> User:
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
     """Create a token for an integration user; the key is returned once and never stored."""
     if not user.groups.filter(name=Role.INTEGRATION).exists():
         raise DomainError(_("API tokens are only issued to integration users."), field="user")
     name = name.strip()
     if not name:
         raise DomainError(_("Give the token a name, e.g. the system that uses it."), field="name")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise DomainError(_("Unknown scope: %s") % ", ".join(unknown), field="scopes")
     key = ApiToken.new_key()
     token = ApiToken.objects.create(
-        user=user, name=name[:100], prefix=key[:8], digest=ApiToken.digest_of(key)
+        user=user,
+        name=name[:100],
+        prefix=key[:8],
+        digest=ApiToken.digest_of(key),
+        scopes=sorted(set(scopes)),
     )
     return token, key
 

@@ -15,6 +15,7 @@ from helpdesk.env import (
     env_list,
     env_redis_url,
     env_str,
+    fernet_keys,
     secret_key,
 )
 
@@ -27,6 +28,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = secret_key(debug=DEBUG, var_dir=VAR_DIR)
+FIELD_ENCRYPTION_KEYS = fernet_keys(debug=DEBUG, var_dir=VAR_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -173,6 +175,17 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False
+
+# --- Caller verification by phone password ---------------------------------------------
+PHONE_PASSWORD_MIN_LENGTH = env_int("PHONE_PASSWORD_MIN_LENGTH", 6, minimum=4)
+# A successful check lets that agent make account changes for this long.
+PHONE_VERIFICATION_WINDOW = timedelta(minutes=env_int("PHONE_VERIFICATION_MINUTES", 15, minimum=1))
+# This many failures within the failure window lock verification for the lock time.
+PHONE_VERIFICATION_FAILURE_LIMIT = env_int("PHONE_VERIFICATION_FAILURE_LIMIT", 5, minimum=1)
+PHONE_VERIFICATION_FAILURE_WINDOW = timedelta(
+    minutes=env_int("PHONE_VERIFICATION_FAILURE_WINDOW_MINUTES", 15, minimum=1)
+)
+PHONE_VERIFICATION_LOCK = timedelta(minutes=env_int("PHONE_VERIFICATION_LOCK_MINUTES", 15, minimum=1))
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "de"

@@ -84,5 +84,7 @@ def phone_system(db):
 
 @pytest.fixture
 def phone_token(phone_system):
-    _token, key = services.api_token_create(user=phone_system, name="Phone system")
+    _token, key = services.api_token_create(
+        user=phone_system, name="Phone system", scopes=["customers:read", "customers:verify"]
+    )
     return key

@@ -50,13 +50,13 @@ def test_a_disabled_user_token_stops_working(client, phone_system, phone_token):
 
 def test_tokens_only_for_integration_users(bob):
     with pytest.raises(DomainError):
-        services.api_token_create(user=bob, name="sneaky")
+        services.api_token_create(user=bob, name="sneaky", scopes=[])
     assert not ApiToken.objects.exists()
 
 
 def test_a_token_needs_a_name(phone_system):
     with pytest.raises(DomainError) as error:
-        services.api_token_create(user=phone_system, name="   ")
+        services.api_token_create(user=phone_system, name="   ", scopes=[])
     assert error.value.field == "name"
     assert not ApiToken.objects.exists()
 
