@@ -13,8 +13,8 @@ from helpdesk import permissions as roles
 
 
 def customers_visible_to(user):
-    if roles.is_staff_member(user):
-        return Customer.objects.all()
+    if roles.is_staff_member(user) or roles.is_integration(user):
+        return Customer.objects.all()  # integrations are further limited by token scopes
     if roles.can_use_portal(user):
         return Customer.objects.filter(user=user)
     return Customer.objects.none()
@@ -48,19 +48,21 @@ def own_invoices(user):
     return Invoice.objects.filter(customer__user=user)
 
 
-def connection_for(user, connection_id: int) -> Connection:
-    return get_object_or_404(
-        Connection.objects.select_related("customer").filter(
-            customer__in=customers_visible_to(user)
-        ),
-        pk=connection_id,
+def connection_for(user, connection_id: int, *, customer: Customer | None = None) -> Connection:
+    """A connection of a customer the user may see (of `customer`, when given)."""
+    rows = Connection.objects.select_related("customer").filter(
+        customer__in=customers_visible_to(user)
     )
+    if customer is not None:
+        rows = rows.filter(customer=customer)
+    return get_object_or_404(rows, pk=connection_id)
 
 
-def contract_for(user, contract_id: int) -> Contract:
-    return get_object_or_404(
-        Contract.objects.select_related("product", "customer").filter(
-            customer__in=customers_visible_to(user)
-        ),
-        pk=contract_id,
+def contract_for(user, contract_id: int, *, customer: Customer | None = None) -> Contract:
+    """A contract of a customer the user may see (of `customer`, when given)."""
+    rows = Contract.objects.select_related("product", "customer").filter(
+        customer__in=customers_visible_to(user)
     )
+    if customer is not None:
+        rows = rows.filter(customer=customer)
+    return get_object_or_404(rows, pk=contract_id)

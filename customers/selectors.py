@@ -48,9 +48,21 @@ def search_filter(query: str) -> Q | None:
     return Q(search_name__startswith=" ".join(words)) | Q(search_name__startswith=f"{rest} {first}")
 
 
-def customer_search(*, query: str, after: tuple[str, int] | None = None, limit: int = 25):
-    """One page of matches ordered by name; `after` is the (search_name, id) of the last row
-    of the previous page (keyset pagination: every page costs the same)."""
+SEARCH_PAGE_SIZE = 25
+INVOICE_PAGE_SIZE = 50
+
+
+def is_exact_lookup(query: str) -> bool:
+    """A customer number, e-mail or phone number: one hit means "open it"."""
+    query = query.strip()
+    return bool(NUMBER_RE.match(query)) or "@" in query
+
+
+def customer_search(*, query: str, after: tuple[str, int] | None = None, limit: int = SEARCH_PAGE_SIZE):
+    """One page of matches ordered by name, plus one row to tell whether more follow.
+
+    `after` is the (search_name, id) of the last row shown (keyset pagination: every page
+    costs the same, however many customers there are)."""
     condition = search_filter(query)
     if condition is None:
         return []
@@ -104,8 +116,31 @@ def customer_overview(*, customer: Customer) -> CustomerOverview:
     return CustomerOverview(customer, contracts, invoices, orders, connections, notes, attempts)
 
 
-def customer_get_for_page(*, number: str) -> QuerySet:
-    return Customer.objects.filter(number=number).prefetch_related("phones")
+def customer_queryset() -> QuerySet:
+    """Customers as the record page needs them (contact numbers prefetched)."""
+    return Customer.objects.prefetch_related(
+        Prefetch("phones", queryset=PhoneNumber.objects.filter(connection=None))
+    )
+
+
+@dataclass
+class InvoicePage:
+    rows: list[Invoice]
+    next_after: str | None
+
+
+def invoice_page(*, customer: Customer, after: str = "") -> InvoicePage:
+    """Newest invoices first; `after` is "YYYY-MM-DD|id" of the last row shown."""
+    rows = Invoice.objects.filter(customer=customer).order_by("-issued_on", "-id")
+    day, _sep, pk = after.rpartition("|")
+    if pk.isdigit() and re.match(r"^\d{4}-\d{2}-\d{2}$", day):
+        rows = rows.filter(Q(issued_on__lt=day) | Q(issued_on=day, id__lt=int(pk)))
+    found = list(rows[: INVOICE_PAGE_SIZE + 1])
+    next_after = None
+    if len(found) > INVOICE_PAGE_SIZE:
+        found = found[:INVOICE_PAGE_SIZE]
+        next_after = f"{found[-1].issued_on.isoformat()}|{found[-1].pk}"
+    return InvoicePage(found, next_after)
 
 
 def contracts_of(*, customer: Customer) -> QuerySet:

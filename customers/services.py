@@ -406,7 +406,8 @@ def connection_auth_code_reveal(*, connection: Connection, actor) -> str:
 
 def connection_auth_code_store(*, connection: Connection, auth_code: str) -> None:
     """Store (encrypted) the transfer auth code of a domain."""
-    Connection.objects.filter(pk=connection.pk).update(auth_code_encrypted=crypto.encrypt(auth_code))
+    connection.auth_code_encrypted = crypto.encrypt(auth_code)
+    connection.save(update_fields=["auth_code_encrypted"])
 
 
 @transaction.atomic

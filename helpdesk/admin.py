@@ -9,7 +9,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     list_display = ["name", "user", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
-    readonly_fields = ["user", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = [
+        "user",
+        "name",
+        "prefix",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     exclude = ["digest"]
     actions = ["revoke"]
 

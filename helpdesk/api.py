@@ -6,6 +6,7 @@ from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework import permissions as permissions_drf
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -64,6 +65,8 @@ def exception_handler(exc, context):
 
 class MeView(APIView):
     """Who the caller is: lets an integration check its token."""
+
+    permission_classes = [permissions_drf.IsAuthenticated]
 
     @extend_schema(
         responses=inline_serializer(

@@ -1,7 +1,7 @@
-"""API token authentication.
+"""API token authentication and scoped access.
 
-Kept apart from `helpdesk.api`: DRF reads DEFAULT_AUTHENTICATION_CLASSES while it defines
-APIView, so this module must not import `rest_framework.views`.
+Kept apart from `helpdesk.api`: DRF reads its DEFAULT_*_CLASSES while it defines APIView,
+so this module must not import `rest_framework.views`.
 """
 
 from datetime import timedelta
@@ -9,7 +9,9 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+from rest_framework import permissions as permissions_drf
 
+from helpdesk import permissions
 from helpdesk.models import ApiToken
 
 # Writing last_used_at on every call would turn each read into a write.
@@ -45,3 +47,23 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+class ScopedAccess(permissions_drf.BasePermission):
+    """Every API view names the scope each action needs (`view.scopes`, fail closed).
+
+    A token must carry that scope; a browser session must belong to staff (customers use
+    the portal, never the API).
+    """
+
+    message = _("This token lacks the scope for this action.")
+
+    def has_permission(self, request, view) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        scope = getattr(view, "scopes", {}).get(getattr(view, "action", None) or request.method)
+        if scope is None:
+            return False
+        if isinstance(request.auth, ApiToken):
+            return request.auth.allows(scope)
+        return permissions.is_staff_member(request.user)

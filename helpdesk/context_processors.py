@@ -15,6 +15,7 @@ def navigation(request) -> dict:
     if permissions.can_use_workspace(user):
         side = "workspace"
         items.append((reverse("agent-home"), _("Workspace")))
+        items.append((reverse("customers:customer-search"), _("Customers")))
         items.append((reverse("api-docs"), _("API documentation")))
         if user.is_staff:
             items.append((reverse("admin:index"), _("Administration")))
@@ -22,7 +23,8 @@ def navigation(request) -> dict:
         side = "portal"
         items.append((reverse("portal-home"), _("My requests")))
     nav_items = [
-        {"url": url, "label": label, "current": request.path == url} for url, label in items
+        {"url": url, "label": label, "current": _is_current(request.path, url)}
+        for url, label in items
     ]
     roles = permissions.roles_of(user)
     return {
@@ -31,3 +33,10 @@ def navigation(request) -> dict:
         "home_url": permissions.home_url_for(user),
         "user_roles": [role for role in Role if role in roles],
     }
+
+
+def _is_current(path: str, url: str) -> bool:
+    """The item for this page; sections below a home page (/agent/customers/…) count too."""
+    if url in ("/agent/", "/portal/"):
+        return path == url
+    return path.startswith(url)

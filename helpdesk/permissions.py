@@ -29,6 +29,10 @@ def is_customer(user) -> bool:
     return Role.CUSTOMER in roles_of(user) and user.is_active
 
 
+def is_integration(user) -> bool:
+    return Role.INTEGRATION in roles_of(user) and user.is_active
+
+
 def can_use_workspace(user) -> bool:
     return is_staff_member(user)
 

@@ -185,7 +185,9 @@ PHONE_VERIFICATION_FAILURE_LIMIT = env_int("PHONE_VERIFICATION_FAILURE_LIMIT", 5
 PHONE_VERIFICATION_FAILURE_WINDOW = timedelta(
     minutes=env_int("PHONE_VERIFICATION_FAILURE_WINDOW_MINUTES", 15, minimum=1)
 )
-PHONE_VERIFICATION_LOCK = timedelta(minutes=env_int("PHONE_VERIFICATION_LOCK_MINUTES", 15, minimum=1))
+PHONE_VERIFICATION_LOCK = timedelta(
+    minutes=env_int("PHONE_VERIFICATION_LOCK_MINUTES", 15, minimum=1)
+)
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "de"
@@ -229,7 +231,7 @@ REST_FRAMEWORK = {
         "helpdesk.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["helpdesk.authentication.ScopedAccess"],
     "DEFAULT_PAGINATION_CLASS": "helpdesk.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -21,6 +21,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("agent/", views.agent_home, name="agent-home"),
     path("portal/", views.portal_home, name="portal-home"),
+    path("portal/", include("customers.portal_urls")),
     path("agent/customers/", include("customers.urls")),
     path("agent/tickets/", include("tickets.urls")),
     path("agent/escalation/", include("escalation.urls")),

@@ -23,6 +23,12 @@ def skip_or_fail(reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's real cost belongs in production, not in hundreds of test logins."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Unit tests run tasks in-process; the worker test in test_celery_worker.py opts out."""
     celery_app.conf.task_always_eager = True

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('helpdesk', '0002_role_groups'),
+        ("helpdesk", "0002_role_groups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apitoken',
-            name='scopes',
-            field=models.JSONField(default=list, verbose_name='scopes'),
+            model_name="apitoken",
+            name="scopes",
+            field=models.JSONField(default=list, verbose_name="scopes"),
         ),
     ]

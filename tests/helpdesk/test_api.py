@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 from rest_framework import serializers, viewsets
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from helpdesk import services
@@ -93,6 +94,7 @@ class _UserViewSet(viewsets.ReadOnlyModelViewSet):
     """A throwaway list endpoint over users, to exercise the project-wide API defaults."""
 
     queryset = User.objects.all()
+    permission_classes = [IsAuthenticated]
     serializer_class = type(
         "_UserOut",
         (serializers.ModelSerializer,),
