@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from customers.choices import (
     ContractStatus,
@@ -110,6 +111,7 @@ def _trivial_values(customer: Customer) -> set[str]:
     return {phone_password_normalize(value) for value in values if value}
 
 
+@sensitive_variables("raw", "value", "compact")
 def phone_password_problems(*, customer: Customer, raw: str) -> list[str]:
     """Why a chosen phone password is not acceptable (empty list: it is fine)."""
     value = phone_password_normalize(raw)
@@ -121,15 +123,14 @@ def phone_password_problems(*, customer: Customer, raw: str) -> list[str]:
         problems.append(_("Use at most %(n)d characters.") % {"n": PHONE_PASSWORD_MAX_LENGTH})
     compact = value.replace(" ", "")
     if value in _trivial_values(customer) or compact in _trivial_values(customer):
-        problems.append(
-            _("Do not use your customer number, name, address or date of birth.")
-        )
+        problems.append(_("Do not use your customer number, name, address or date of birth."))
     elif len(set(compact)) <= 2 or compact in "0123456789" or compact in "9876543210":
         problems.append(_("This is too easy to guess; choose something less obvious."))
     return problems
 
 
 @transaction.atomic
+@sensitive_variables("phone_password", "current_web_password")
 def customer_phone_password_set(
     *, customer: Customer, phone_password: str, current_web_password: str, actor
 ) -> Customer:
@@ -213,12 +214,14 @@ def _spend_one_hash(candidate: str) -> None:
     check_password(candidate, _DUMMY_HASH[0])
 
 
+@sensitive_variables("spoken")
 def phone_password_check_unknown_customer(*, spoken: str) -> None:
     """Cost the same as a real check, for callers that named no existing customer."""
     _spend_one_hash(phone_password_normalize(spoken[:PHONE_PASSWORD_MAX_LENGTH]))
 
 
 @transaction.atomic
+@sensitive_variables("spoken", "candidate")
 def phone_password_verify(
     *,
     customer: Customer,
@@ -390,6 +393,7 @@ def contract_change_product(*, contract: Contract, product: Product, actor) -> C
 
 
 @transaction.atomic
+@sensitive_variables()
 def connection_auth_code_reveal(*, connection: Connection, actor) -> str:
     """Show a domain's transfer auth code to a verified agent; recorded as an event."""
     verification_require(customer=connection.customer, agent=actor)
@@ -404,6 +408,7 @@ def connection_auth_code_reveal(*, connection: Connection, actor) -> str:
     return crypto.decrypt(connection.auth_code_encrypted)
 
 
+@sensitive_variables("auth_code")
 def connection_auth_code_store(*, connection: Connection, auth_code: str) -> None:
     """Store (encrypted) the transfer auth code of a domain."""
     connection.auth_code_encrypted = crypto.encrypt(auth_code)
@@ -446,6 +451,7 @@ def connection_state_report(
     return connection
 
 
+@sensitive_variables("secret")
 def credential_store(
     *, customer: Customer, kind: str, secret: str, connection: Connection | None = None
 ) -> PrivateCredential:

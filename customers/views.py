@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from customers import forms, permissions, selectors, services
@@ -70,6 +71,7 @@ def customer_detail(request, number: str):
     return render(request, "customers/detail.html", _detail_context(request, customer))
 
 
+@sensitive_post_parameters("phone_password")
 @never_cache
 @workspace_required
 @require_POST
@@ -126,7 +128,9 @@ def customer_identity_check(request, number: str):
     if services.identity_check(customer=customer, agent=request.user, answers=form.cleaned_data):
         messages.success(
             request,
-            _("Name and address match. This is enough for general questions, not for account changes."),
+            _(
+                "Name and address match. This is enough for general questions, not for account changes."
+            ),
         )
     else:
         messages.error(request, _("Name and address do not match."))
@@ -196,6 +200,7 @@ def contract_change_product(request, number: str, contract_id: int):
     )
 
 
+@sensitive_variables("code")
 @never_cache
 @workspace_required
 @require_POST
