@@ -304,7 +304,9 @@ class CustomerNote(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    kind = models.CharField(_("kind"), max_length=10, choices=NoteKind.choices, default=NoteKind.INFO)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=NoteKind.choices, default=NoteKind.INFO
+    )
     text = models.TextField(_("note"), max_length=4000)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -37,9 +37,9 @@ def search_filter(query: str) -> Q | None:
     if "@" in query:
         return Q(email=query.lower())
     if PHONE_RE.match(query) and sum(ch.isdigit() for ch in query) >= 6:
-        customer_ids = PhoneNumber.objects.filter(
-            normalized=PhoneNumber.normalize(query)
-        ).values("customer_id")
+        customer_ids = PhoneNumber.objects.filter(normalized=PhoneNumber.normalize(query)).values(
+            "customer_id"
+        )
         return Q(pk__in=customer_ids)
     words = query.replace(",", " ").casefold().split()
     if len(words) == 1:
@@ -58,7 +58,9 @@ def is_exact_lookup(query: str) -> bool:
     return bool(NUMBER_RE.match(query)) or "@" in query
 
 
-def customer_search(*, query: str, after: tuple[str, int] | None = None, limit: int = SEARCH_PAGE_SIZE):
+def customer_search(
+    *, query: str, after: tuple[str, int] | None = None, limit: int = SEARCH_PAGE_SIZE
+):
     """One page of matches ordered by name, plus one row to tell whether more follow.
 
     `after` is the (search_name, id) of the last row shown (keyset pagination: every page

@@ -129,7 +129,8 @@ def customer_identity_check(request, number: str):
         messages.success(
             request,
             _(
-                "Name and address match. This is enough for general questions, not for account changes."
+                "Name and address match. This is enough for general questions, "
+                "not for account changes."
             ),
         )
     else:

@@ -33,7 +33,12 @@ def test_the_right_password_verifies_for_that_agent_for_fifteen_minutes(erika, b
 
 
 @pytest.mark.parametrize(
-    "spoken", ["sonnenblume 42", "  SONNENBLUME   42 ", "Ｓｏｎｎｅｎｂｌｕｍｅ 42"]
+    "spoken",
+    [
+        "sonnenblume 42",
+        "  SONNENBLUME   42 ",
+        "".join(chr(ord(c) + 0xFEE0) for c in "Sonnenblume") + " 42",
+    ],
 )
 def test_case_spacing_and_width_do_not_matter_on_the_phone(erika, bob, spoken):
     assert verify(erika, bob, spoken).verified
