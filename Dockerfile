@@ -24,6 +24,7 @@ COPY . .
 # (compose / the orchestrator passes the real SECRET_KEY, DATABASE_URL, ...).
 RUN DEBUG=false \
     SECRET_KEY=build-only-not-secret-q7Vd2kXp9LmZ4rTw8NbY3cHs6FjG1aUe5oRi0yKtWvQxEzB \
+    FIELD_ENCRYPTION_KEY=YnVpbGQtb25seS1ub3QtYS1zZWNyZXQta2V5LTAwMDA= \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     REDIS_URL=redis://127.0.0.1:6379/0 \

@@ -49,5 +49,9 @@ lock: install-dev
 	$(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --no-emit-index-url --allow-unsafe -o requirements/base.lock pyproject.toml
 	$(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --no-emit-index-url --allow-unsafe --extra dev -o requirements/dev.lock pyproject.toml
 
+## make bench: customer search at 100,000 customers (set DATABASE_URL to PostgreSQL first)
+bench: install-dev
+	$(PY) bench/customer_search.py
+
 clean:
 	rm -rf $(VENV) var

@@ -153,11 +153,11 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         """Check a phone password (agents, or the phone system's IVR); same lock rules."""
         data = VerifyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = (
-            permissions.customers_visible_to(request.user).filter(number=number).first()
-        )
+        customer = permissions.customers_visible_to(request.user).filter(number=number).first()
         if customer is None:
-            services.phone_password_check_unknown_customer(spoken=data.validated_data["phone_password"])
+            services.phone_password_check_unknown_customer(
+                spoken=data.validated_data["phone_password"]
+            )
             raise NotFound
         via_token = isinstance(request.auth, ApiToken)
         state = services.phone_password_verify(

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Segment(models.TextChoices):
@@ -26,7 +27,7 @@ class ServiceKind(models.TextChoices):
 class ContractStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     CANCELLATION_REQUESTED = "cancellation_requested", _("Cancellation requested")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("contract status", "Cancelled")
     ENDED = "ended", _("Ended")
 
 
@@ -43,12 +44,12 @@ class OrderKind(models.TextChoices):
 
 
 class OrderStatus(models.TextChoices):
-    ORDERED = "ordered", _("Ordered")
+    ORDERED = "ordered", pgettext_lazy("order status", "Ordered")
     SHIPPED = "shipped", _("Shipped")
     DELIVERED = "delivered", _("Delivered")
     SCHEDULED = "scheduled", _("Scheduled")
     DONE = "done", _("Done")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
 
 
 class LineState(models.TextChoices):

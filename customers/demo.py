@@ -226,6 +226,7 @@ SHOWCASE = {
         "last_name": "Schmidt",
         "email": "alice@example.com",
         "products": ["DSL 100", "VoIP Flat", "Domain .de"],
+        "cancelling": False,  # she can cancel in the portal herself
     },
     "K1000002": {
         "first_name": "Mallory",
@@ -397,7 +398,8 @@ class _Planner:
             return ""
         host = rng.choice(["example.com", "example.net", "example.org"])
         if business:
-            return self._unique(lambda: f"info@{stem}{rng.choice(['', '-', '24'])}.{host}")
+            candidates = iter([f"info@{stem}.{host}"])
+            return self._unique(lambda: next(candidates, f"info@{stem}{rng.randint(2, 99)}.{host}"))
         first, last = _ascii(first_name), _ascii(last_name)
         local = rng.choice([f"{first}.{last}", f"{first[0]}.{last}", f"{first}{last}"])
         return self._unique(lambda: f"{local}{rng.choice(['', str(rng.randint(1, 99))])}@{host}")
@@ -504,9 +506,8 @@ class _Planner:
         kind = contract.product.kind
         customer = plan.customer
         connection = Connection(customer=customer, contract=contract, kind=kind)
-        state = rng.choices([LineState.ONLINE, LineState.OFFLINE, LineState.UNKNOWN], [85, 10, 5])[
-            0
-        ]
+        states = [LineState.ONLINE, LineState.OFFLINE, LineState.UNKNOWN]
+        state = rng.choices(states, weights=[80, 14, 6])[0]
         if kind not in LINE_KINDS:
             state = LineState.ONLINE
         if story.get("unstable"):

@@ -1,6 +1,7 @@
 """Data and invariants of the customers app."""
 
 import calendar
+import unicodedata
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -31,6 +32,11 @@ customer_number_validator = RegexValidator(
     r"^K\d{7}$", _("A customer number is K followed by seven digits, e.g. K1234567.")
 )
 postal_code_validator = RegexValidator(r"^\d{5}$", _("A postal code has five digits."))
+
+
+def search_text(value: str) -> str:
+    """Lower-case, composed (NFC) and single-spaced: how names are stored and searched."""
+    return " ".join(unicodedata.normalize("NFC", value).casefold().split())
 
 
 def add_months(day: date, months: int) -> date:
@@ -83,11 +89,9 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         indexes = [
-            models.Index(
-                fields=["search_name", "id"],
-                name="customer_search_name",
-                opclasses=["varchar_pattern_ops", "int8_ops"],
-            ),
+            # On PostgreSQL the column uses the "C" collation (migration 0002), so this
+            # plain index serves both `LIKE 'abc%'` and `ORDER BY search_name, id`.
+            models.Index(fields=["search_name", "id"], name="customer_search_name_c"),
         ]
 
     def __str__(self) -> str:
@@ -106,7 +110,7 @@ class Customer(models.Model):
 
     @staticmethod
     def search_name_for(first_name: str, last_name: str) -> str:
-        return f"{last_name} {first_name}".casefold().strip()[:201]
+        return search_text(f"{last_name} {first_name}")[:201]
 
 
 class PhoneNumber(models.Model):
@@ -130,10 +134,12 @@ class PhoneNumber(models.Model):
 
     @staticmethod
     def normalize(raw: str) -> str:
+        """German numbers in national form (030…), others as 00<country>…."""
+        raw = raw.strip().replace("(0)", "")
         digits = "".join(ch for ch in raw if ch.isdigit())
-        if raw.strip().startswith("+49"):
-            digits = "0" + digits[2:]
-        elif digits.startswith("0049"):
+        if raw.startswith("+"):
+            digits = "00" + digits
+        if digits.startswith("0049"):
             digits = "0" + digits[4:]
         return digits[:20]
 

@@ -15,9 +15,7 @@ urlpatterns = [
     path("invoices/", views.invoices, name="portal-invoices"),
     path("phone-password/", views.phone_password, name="portal-phone-password"),
     path("password/", views.WebPasswordChangeView.as_view(), name="portal-password"),
-    path(
-        "password-reset/", views.PasswordResetView.as_view(), name="portal-password-reset"
-    ),
+    path("password-reset/", views.PasswordResetView.as_view(), name="portal-password-reset"),
     path(
         "password-reset/sent/",
         views.PasswordResetDoneView.as_view(),

@@ -13,6 +13,7 @@ from customers.models import (
     Invoice,
     PhoneNumber,
     VerificationAttempt,
+    search_text,
 )
 
 NUMBER_RE = re.compile(r"^k?\d{7}$", re.IGNORECASE)
@@ -41,7 +42,7 @@ def search_filter(query: str) -> Q | None:
             "customer_id"
         )
         return Q(pk__in=customer_ids)
-    words = query.replace(",", " ").casefold().split()
+    words = search_text(query.replace(",", " ")).split()
     if len(words) == 1:
         return Q(search_name__startswith=words[0])
     first, rest = words[0], " ".join(words[1:])
@@ -71,7 +72,10 @@ def customer_search(
     rows = Customer.objects.filter(condition).order_by("search_name", "id")
     if after is not None:
         name, pk = after
-        rows = rows.filter(Q(search_name__gt=name) | Q(search_name=name, id__gt=pk))
+        # The redundant `>=` lets PostgreSQL use it as an index condition, not a filter.
+        rows = rows.filter(search_name__gte=name).filter(
+            Q(search_name__gt=name) | Q(search_name=name, id__gt=pk)
+        )
     return list(rows.only(*LIST_FIELDS)[: limit + 1])
 
 

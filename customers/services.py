@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from customers.choices import (
@@ -98,6 +99,7 @@ def _trivial_values(customer: Customer) -> set[str]:
         customer.first_name,
         customer.last_name,
         customer.full_name,
+        customer.street,
         customer.postal_code,
         customer.city,
     }
@@ -117,9 +119,16 @@ def phone_password_problems(*, customer: Customer, raw: str) -> list[str]:
     minimum = settings.PHONE_PASSWORD_MIN_LENGTH
     problems = []
     if len(value) < minimum:
-        problems.append(_("Use at least %(n)d characters.") % {"n": minimum})
+        problems.append(
+            ngettext("Use at least %(n)d character.", "Use at least %(n)d characters.", minimum)
+            % {"n": minimum}
+        )
     if len(value) > PHONE_PASSWORD_MAX_LENGTH:
-        problems.append(_("Use at most %(n)d characters.") % {"n": PHONE_PASSWORD_MAX_LENGTH})
+        limit = PHONE_PASSWORD_MAX_LENGTH
+        problems.append(
+            ngettext("Use at most %(n)d character.", "Use at most %(n)d characters.", limit)
+            % {"n": limit}
+        )
     compact = value.replace(" ", "")
     if value in _trivial_values(customer) or compact in _trivial_values(customer):
         problems.append(_("Do not use your customer number, name, address or date of birth."))
@@ -137,7 +146,7 @@ def customer_phone_password_set(
     if actor is None or customer.user_id != actor.pk:
         raise DomainError(_("Only the customer can set the phone password."))
     if not actor.check_password(current_web_password):
-        raise DomainError(_("Your current password is not correct."), field="current_password")
+        raise DomainError(_("Your current web password is not correct."), field="current_password")
     problems = phone_password_problems(customer=customer, raw=phone_password)
     if problems:
         raise DomainError(" ".join(problems), field="phone_password")

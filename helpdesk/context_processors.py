@@ -22,6 +22,9 @@ def navigation(request) -> dict:
     elif permissions.can_use_portal(user):
         side = "portal"
         items.append((reverse("portal-home"), _("My requests")))
+        items.append((reverse("portal-contracts"), _("My contracts")))
+        items.append((reverse("portal-invoices"), _("My invoices")))
+        items.append((reverse("portal-account"), _("My account")))
     nav_items = [
         {"url": url, "label": label, "current": _is_current(request.path, url)}
         for url, label in items

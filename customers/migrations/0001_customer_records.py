@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,238 +16,711 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('kind', models.CharField(choices=[('dsl', 'DSL'), ('tv', 'TV'), ('voip', 'VoIP'), ('hosting', 'Hosting'), ('domain', 'Domain')], max_length=10, verbose_name='kind')),
-                ('monthly_price', models.DecimalField(decimal_places=2, max_digits=8, verbose_name='monthly price')),
-                ('minimum_term_months', models.PositiveSmallIntegerField(default=24, verbose_name='minimum term (months)')),
-                ('notice_period_months', models.PositiveSmallIntegerField(default=1, verbose_name='notice period (months)')),
-                ('active', models.BooleanField(default=True, verbose_name='on sale')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dsl", "DSL"),
+                            ("tv", "TV"),
+                            ("voip", "VoIP"),
+                            ("hosting", "Hosting"),
+                            ("domain", "Domain"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "monthly_price",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=8, verbose_name="monthly price"
+                    ),
+                ),
+                (
+                    "minimum_term_months",
+                    models.PositiveSmallIntegerField(
+                        default=24, verbose_name="minimum term (months)"
+                    ),
+                ),
+                (
+                    "notice_period_months",
+                    models.PositiveSmallIntegerField(
+                        default=1, verbose_name="notice period (months)"
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="on sale")),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
-                'ordering': ['kind', 'monthly_price'],
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+                "ordering": ["kind", "monthly_price"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=8, unique=True, validators=[django.core.validators.RegexValidator('^K\\d{7}$', 'A customer number is K followed by seven digits, e.g. K1234567.')], verbose_name='customer number')),
-                ('first_name', models.CharField(max_length=100, verbose_name='first name')),
-                ('last_name', models.CharField(max_length=100, verbose_name='last name')),
-                ('company', models.CharField(blank=True, max_length=200, verbose_name='company')),
-                ('street', models.CharField(max_length=200, verbose_name='street and number')),
-                ('postal_code', models.CharField(db_index=True, max_length=5, validators=[django.core.validators.RegexValidator('^\\d{5}$', 'A postal code has five digits.')], verbose_name='postal code')),
-                ('city', models.CharField(max_length=100, verbose_name='city')),
-                ('email', models.EmailField(blank=True, db_index=True, max_length=254, verbose_name='e-mail')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='date of birth')),
-                ('language', models.CharField(choices=[('de', 'German'), ('en', 'English'), ('pl', 'Polish')], default='de', max_length=2, verbose_name='language')),
-                ('segment', models.CharField(choices=[('private', 'Private'), ('business', 'Business')], default='private', max_length=10, verbose_name='segment')),
-                ('search_name', models.CharField(editable=False, max_length=201)),
-                ('phone_password', models.CharField(blank=True, editable=False, max_length=256)),
-                ('phone_password_set_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('verification_reset_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('verification_locked_until', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='customer', to=settings.AUTH_USER_MODEL, verbose_name='portal login')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        max_length=8,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^K\\d{7}$",
+                                "A customer number is K followed by seven digits, e.g. K1234567.",
+                            )
+                        ],
+                        verbose_name="customer number",
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100, verbose_name="first name")),
+                ("last_name", models.CharField(max_length=100, verbose_name="last name")),
+                ("company", models.CharField(blank=True, max_length=200, verbose_name="company")),
+                ("street", models.CharField(max_length=200, verbose_name="street and number")),
+                (
+                    "postal_code",
+                    models.CharField(
+                        db_index=True,
+                        max_length=5,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{5}$", "A postal code has five digits."
+                            )
+                        ],
+                        verbose_name="postal code",
+                    ),
+                ),
+                ("city", models.CharField(max_length=100, verbose_name="city")),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, db_index=True, max_length=254, verbose_name="e-mail"
+                    ),
+                ),
+                (
+                    "birth_date",
+                    models.DateField(blank=True, null=True, verbose_name="date of birth"),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("de", "German"), ("en", "English"), ("pl", "Polish")],
+                        default="de",
+                        max_length=2,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "segment",
+                    models.CharField(
+                        choices=[("private", "Private"), ("business", "Business")],
+                        default="private",
+                        max_length=10,
+                        verbose_name="segment",
+                    ),
+                ),
+                ("search_name", models.CharField(editable=False, max_length=201)),
+                ("phone_password", models.CharField(blank=True, editable=False, max_length=256)),
+                (
+                    "phone_password_set_at",
+                    models.DateTimeField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "verification_reset_at",
+                    models.DateTimeField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "verification_locked_until",
+                    models.DateTimeField(blank=True, editable=False, null=True),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="customer",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="portal login",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
             },
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True, verbose_name='contract number')),
-                ('start_date', models.DateField(verbose_name='start')),
-                ('minimum_term_months', models.PositiveSmallIntegerField(verbose_name='minimum term (months)')),
-                ('notice_period_months', models.PositiveSmallIntegerField(verbose_name='notice period (months)')),
-                ('monthly_price', models.DecimalField(decimal_places=2, max_digits=8, verbose_name='monthly price')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('cancellation_requested', 'Cancellation requested'), ('cancelled', 'Cancelled'), ('ended', 'Ended')], default='active', max_length=24, verbose_name='status')),
-                ('cancellation_requested_at', models.DateTimeField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, null=True, verbose_name='end')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='customers.customer')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='customers.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(max_length=20, unique=True, verbose_name="contract number"),
+                ),
+                ("start_date", models.DateField(verbose_name="start")),
+                (
+                    "minimum_term_months",
+                    models.PositiveSmallIntegerField(verbose_name="minimum term (months)"),
+                ),
+                (
+                    "notice_period_months",
+                    models.PositiveSmallIntegerField(verbose_name="notice period (months)"),
+                ),
+                (
+                    "monthly_price",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=8, verbose_name="monthly price"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("cancellation_requested", "Cancellation requested"),
+                            ("cancelled", "Cancelled"),
+                            ("ended", "Ended"),
+                        ],
+                        default="active",
+                        max_length=24,
+                        verbose_name="status",
+                    ),
+                ),
+                ("cancellation_requested_at", models.DateTimeField(blank=True, null=True)),
+                ("end_date", models.DateField(blank=True, null=True, verbose_name="end")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="customers.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contract',
-                'verbose_name_plural': 'contracts',
-                'ordering': ['-start_date', '-id'],
+                "verbose_name": "contract",
+                "verbose_name_plural": "contracts",
+                "ordering": ["-start_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Connection',
+            name="Connection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('dsl', 'DSL'), ('tv', 'TV'), ('voip', 'VoIP'), ('hosting', 'Hosting'), ('domain', 'Domain')], max_length=10, verbose_name='kind')),
-                ('identifier', models.CharField(db_index=True, max_length=100, verbose_name='identifier')),
-                ('state', models.CharField(choices=[('online', 'Online'), ('offline', 'Offline'), ('unknown', 'Unknown')], default='unknown', max_length=10, verbose_name='state')),
-                ('last_sync_at', models.DateTimeField(blank=True, null=True, verbose_name='last sync')),
-                ('sync_drops_24h', models.PositiveIntegerField(default=0, verbose_name='sync drops (24 h)')),
-                ('state_reported_at', models.DateTimeField(blank=True, null=True, verbose_name='state reported')),
-                ('auth_code_encrypted', models.BinaryField(blank=True, null=True)),
-                ('contract', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='connections', to='customers.contract')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='connections', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dsl", "DSL"),
+                            ("tv", "TV"),
+                            ("voip", "VoIP"),
+                            ("hosting", "Hosting"),
+                            ("domain", "Domain"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "identifier",
+                    models.CharField(db_index=True, max_length=100, verbose_name="identifier"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("online", "Online"),
+                            ("offline", "Offline"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "last_sync_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last sync"),
+                ),
+                (
+                    "sync_drops_24h",
+                    models.PositiveIntegerField(default=0, verbose_name="sync drops (24 h)"),
+                ),
+                (
+                    "state_reported_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="state reported"),
+                ),
+                ("auth_code_encrypted", models.BinaryField(blank=True, null=True)),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="connections",
+                        to="customers.contract",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="connections",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'connection',
-                'verbose_name_plural': 'connections',
-                'ordering': ['kind', 'id'],
+                "verbose_name": "connection",
+                "verbose_name_plural": "connections",
+                "ordering": ["kind", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerEvent',
+            name="CustomerEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=64)),
-                ('data', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=64)),
+                ("data", models.JSONField(default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer event',
-                'verbose_name_plural': 'customer events',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "customer event",
+                "verbose_name_plural": "customer events",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerNote',
+            name="CustomerNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('info', 'Info'), ('warning', 'Warning')], default='info', max_length=10, verbose_name='kind')),
-                ('text', models.TextField(max_length=4000, verbose_name='note')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notes', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("info", "Info"), ("warning", "Warning")],
+                        default="info",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("text", models.TextField(max_length=4000, verbose_name="note")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notes",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer note',
-                'verbose_name_plural': 'customer notes',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "customer note",
+                "verbose_name_plural": "customer notes",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True, verbose_name='invoice number')),
-                ('issued_on', models.DateField(verbose_name='issued')),
-                ('due_on', models.DateField(verbose_name='due')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='amount')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('paid', 'Paid'), ('overdue', 'Overdue'), ('credited', 'Credited')], default='open', max_length=10, verbose_name='status')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(max_length=20, unique=True, verbose_name="invoice number"),
+                ),
+                ("issued_on", models.DateField(verbose_name="issued")),
+                ("due_on", models.DateField(verbose_name="due")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=10, verbose_name="amount"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("paid", "Paid"),
+                            ("overdue", "Overdue"),
+                            ("credited", "Credited"),
+                        ],
+                        default="open",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invoice',
-                'verbose_name_plural': 'invoices',
-                'ordering': ['-issued_on', '-id'],
+                "verbose_name": "invoice",
+                "verbose_name_plural": "invoices",
+                "ordering": ["-issued_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CreditNote',
+            name="CreditNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True, verbose_name='credit note number')),
-                ('issued_on', models.DateField(verbose_name='issued')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='amount')),
-                ('reason', models.CharField(max_length=300, verbose_name='reason')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='customers.customer')),
-                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='customers.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(max_length=20, unique=True, verbose_name="credit note number"),
+                ),
+                ("issued_on", models.DateField(verbose_name="issued")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=10, verbose_name="amount"),
+                ),
+                ("reason", models.CharField(max_length=300, verbose_name="reason")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="customers.invoice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'credit note',
-                'verbose_name_plural': 'credit notes',
-                'ordering': ['-issued_on', '-id'],
+                "verbose_name": "credit note",
+                "verbose_name_plural": "credit notes",
+                "ordering": ["-issued_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('shipment', 'Hardware shipment'), ('installation', 'Installation')], max_length=12, verbose_name='kind')),
-                ('description', models.CharField(max_length=200, verbose_name='description')),
-                ('status', models.CharField(choices=[('ordered', 'Ordered'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('scheduled', 'Scheduled'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='ordered', max_length=10, verbose_name='status')),
-                ('tracking_number', models.CharField(blank=True, max_length=40, verbose_name='tracking number')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='ordered')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("shipment", "Hardware shipment"),
+                            ("installation", "Installation"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("description", models.CharField(max_length=200, verbose_name="description")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ordered", "Ordered"),
+                            ("shipped", "Shipped"),
+                            ("delivered", "Delivered"),
+                            ("scheduled", "Scheduled"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="ordered",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "tracking_number",
+                    models.CharField(blank=True, max_length=40, verbose_name="tracking number"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="ordered"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order',
-                'verbose_name_plural': 'orders',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "order",
+                "verbose_name_plural": "orders",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PhoneNumber',
+            name="PhoneNumber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('contact', 'Contact number'), ('registered', 'Registered on a line')], default='contact', max_length=12)),
-                ('number', models.CharField(max_length=30, verbose_name='phone number')),
-                ('normalized', models.CharField(db_index=True, editable=False, max_length=20)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='numbers', to='customers.connection')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("contact", "Contact number"),
+                            ("registered", "Registered on a line"),
+                        ],
+                        default="contact",
+                        max_length=12,
+                    ),
+                ),
+                ("number", models.CharField(max_length=30, verbose_name="phone number")),
+                ("normalized", models.CharField(db_index=True, editable=False, max_length=20)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="numbers",
+                        to="customers.connection",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phone number',
-                'verbose_name_plural': 'phone numbers',
+                "verbose_name": "phone number",
+                "verbose_name_plural": "phone numbers",
             },
         ),
         migrations.CreateModel(
-            name='PrivateCredential',
+            name="PrivateCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('dsl_password', 'DSL password'), ('voip_password', 'VoIP password'), ('start_code', 'Start code')], max_length=16, verbose_name='kind')),
-                ('secret_encrypted', models.BinaryField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='credentials', to='customers.connection')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credentials', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dsl_password", "DSL password"),
+                            ("voip_password", "VoIP password"),
+                            ("start_code", "Start code"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("secret_encrypted", models.BinaryField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credentials",
+                        to="customers.connection",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credentials",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'private credential',
-                'verbose_name_plural': 'private credentials',
+                "verbose_name": "private credential",
+                "verbose_name_plural": "private credentials",
             },
         ),
         migrations.CreateModel(
-            name='VerificationAttempt',
+            name="VerificationAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('phone_password', 'Phone password'), ('identity', 'Identity data')], max_length=16)),
-                ('channel', models.CharField(choices=[('agent', 'Agent'), ('ivr', 'Phone system (IVR)')], max_length=8)),
-                ('result', models.CharField(choices=[('success', 'Verified'), ('failure', 'Wrong'), ('locked', 'Refused: locked'), ('no_password', 'No phone password set')], max_length=12)),
-                ('ticket_reference', models.CharField(blank=True, max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('agent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='verification_attempts', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("phone_password", "Phone password"),
+                            ("identity", "Identity data"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("agent", "Agent"), ("ivr", "Phone system (IVR)")], max_length=8
+                    ),
+                ),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[
+                            ("success", "Verified"),
+                            ("failure", "Wrong"),
+                            ("locked", "Refused: locked"),
+                            ("no_password", "No phone password set"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("ticket_reference", models.CharField(blank=True, max_length=20)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verification_attempts",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'verification attempt',
-                'verbose_name_plural': 'verification attempts',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "verification attempt",
+                "verbose_name_plural": "verification attempts",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['search_name', 'id'], name='customer_search_name', opclasses=['varchar_pattern_ops', 'int8_ops']),
+            model_name="customer",
+            index=models.Index(
+                fields=["search_name", "id"],
+                name="customer_search_name",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['customer', '-issued_on', '-id'], name='invoice_by_cust'),
+            model_name="invoice",
+            index=models.Index(fields=["customer", "-issued_on", "-id"], name="invoice_by_cust"),
         ),
         migrations.AddIndex(
-            model_name='verificationattempt',
-            index=models.Index(fields=['customer', 'agent', '-created_at'], name='verif_by_cust_agent'),
+            model_name="verificationattempt",
+            index=models.Index(
+                fields=["customer", "agent", "-created_at"], name="verif_by_cust_agent"
+            ),
         ),
         migrations.AddIndex(
-            model_name='verificationattempt',
-            index=models.Index(fields=['customer', '-created_at'], name='verif_by_cust'),
+            model_name="verificationattempt",
+            index=models.Index(fields=["customer", "-created_at"], name="verif_by_cust"),
         ),
     ]

@@ -1,5 +1,7 @@
 """`manage.py seed_demo` for customers: 200 realistic customers, created once."""
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -31,6 +33,7 @@ from customers.models import (
 from helpdesk import crypto
 
 pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 MODELS = [
     Product,
@@ -50,6 +53,8 @@ MODELS = [
 @pytest.fixture
 def seed(settings):
     settings.DEBUG = True
+    # seed_demo hashes a dozen passwords; PBKDF2's real cost would dominate these tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
     def run() -> str:
         out = StringIO()
@@ -69,6 +74,28 @@ def test_running_it_twice_creates_nothing_new(seed):
     seed()
     assert counts() == first
     assert first["Customer"] == 200 and first["Product"] == 10
+
+
+def test_every_run_plans_the_same_customers():
+    def planned():
+        products = {
+            name: Product(name=name, kind=kind, monthly_price=Decimal(price))
+            for name, kind, price, _term, _notice in demo.PRODUCTS
+        }
+        planner = demo._Planner(products=products, today=date(2026, 3, 1), now=NOW)
+        return [
+            (
+                p.customer.number,
+                p.customer.full_name,
+                p.customer.street,
+                p.customer.email,
+                [c.number for c in p.contracts],
+                [i.amount for i in p.invoices],
+            )
+            for p in planner.plans()
+        ]
+
+    assert planned() == planned()
 
 
 def test_it_creates_200_german_customers_with_their_records(seed):

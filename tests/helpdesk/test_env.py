@@ -65,7 +65,16 @@ def test_production_mode_hardens_cookies_hsts_and_csp():
         "s.STORAGES['staticfiles']['BACKEND'].startswith('whitenoise'), "
         "'default-src' in s.CONTENT_SECURITY_POLICY['DIRECTIVES'])"
     )
-    result = run_manage("shell", "-v", "0", "-c", code, DEBUG="false", SECRET_KEY="k" * 50)
+    result = run_manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        code,
+        DEBUG="false",
+        SECRET_KEY="k" * 50,
+        FIELD_ENCRYPTION_KEY="0" * 43 + "=",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "True", "True", "True"]
 
