@@ -20,6 +20,7 @@ NUMBER_RE = re.compile(r"^k?\d{7}$", re.IGNORECASE)
 POSTAL_CODE_RE = re.compile(r"^\d{5}$")
 PHONE_RE = re.compile(r"^[+\d][\d\s/()-]{5,}$")
 SECTION_LIMIT = 20  # rows per section on the customer page; the rest on their own pages
+INVOICE_SECTION_LIMIT = 10
 
 
 def search_filter(query: str) -> Q | None:
@@ -110,7 +111,7 @@ class CustomerOverview:
 def customer_overview(*, customer: Customer) -> CustomerOverview:
     """Seven queries whatever the number of contracts, invoices or notes."""
     contracts = list(customer.contracts.select_related("product"))
-    invoices = list(customer.invoices.all()[:SECTION_LIMIT])
+    invoices = list(customer.invoices.all()[:INVOICE_SECTION_LIMIT])
     orders = list(customer.orders.all()[:SECTION_LIMIT])
     connections = list(
         customer.connections.prefetch_related(

@@ -155,12 +155,26 @@ def customer_note_add(request, number: str):
     return redirect(f"{customer.get_absolute_url()}#notes")
 
 
+@never_cache
 @workspace_required
-@require_POST
 def contract_cancel(request, number: str, contract_id: int):
-    """Cancel on the caller's behalf; refused without an open verification."""
+    """Cancel on the caller's behalf: GET shows the earliest end date to read out, POST
+    records it; refused without an open verification."""
     customer = permissions.customer_for(request.user, number)
     contract = permissions.contract_for(request.user, contract_id, customer=customer)
+    if request.method != "POST":
+        return render(
+            request,
+            "customers/contract_cancel.html",
+            {
+                "customer": customer,
+                "contract": contract,
+                "end_date": contract.earliest_end(notice_given_on=timezone.localdate()),
+                "verification": services.verification_state(
+                    customer=customer, agent=request.user, now=timezone.now()
+                ),
+            },
+        )
     try:
         contract = services.contract_cancel(contract=contract, actor=request.user)
     except DomainError as error:

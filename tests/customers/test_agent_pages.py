@@ -255,3 +255,15 @@ def test_unknown_customer_and_foreign_contract_are_404(agent_client, erika, malt
     )
     url = reverse("customers:contract-cancel", args=[erika.number, malte_contract.pk])
     assert agent_client.post(url).status_code == 404
+
+
+def test_cancel_confirmation_shows_the_end_date_to_read_out(agent_client, erika, erika_contract):
+    url = reverse("customers:contract-cancel", args=[erika.number, erika_contract.pk])
+    assert "Telefonkennwort" in agent_client.get(url).content.decode()
+    agent_client.post(
+        reverse("customers:customer-verify", args=[erika.number]),
+        {"phone_password": PHONE_PASSWORD},
+    )
+    page = agent_client.get(url).content.decode()
+    assert "28. Februar 2027" in page and "Kündigung erfassen" in page
+    assert Contract.objects.get(pk=erika_contract.pk).status == "active"
