@@ -46,7 +46,16 @@ def test_phone_password_set_in_portal_then_caller_verified_and_contract_cancelle
         monthly_price="39.99",
     )
 
-    portal = browser.new_context(locale="de-DE").new_page()
+    contexts = [browser.new_context(locale="de-DE") for _ in range(2)]
+    try:
+        _journey(live_server, *(context.new_page() for context in contexts))
+    finally:
+        for context in contexts:
+            context.close()
+    assert Contract.objects.get(number="V-4000001-1").status == "cancellation_requested"
+
+
+def _journey(live_server, portal: Page, agent: Page) -> None:
     _sign_in(portal, f"{live_server.url}/portal/login/", "alice")
     portal.goto(f"{live_server.url}/portal/phone-password/")
     portal.get_by_label("Aktuelles Webkennwort").fill(PASSWORD)
@@ -55,7 +64,6 @@ def test_phone_password_set_in_portal_then_caller_verified_and_contract_cancelle
     portal.get_by_role("button", name="Telefonkennwort speichern").click()
     expect(portal.get_by_role("status")).to_contain_text("Telefonkennwort")
 
-    agent = browser.new_context(locale="de-DE").new_page()
     _sign_in(agent, f"{live_server.url}/agent/login/", "bob")
     agent.get_by_role("link", name="Kunden").click()
     agent.get_by_role("searchbox").fill("Musterfrau")
@@ -79,4 +87,3 @@ def test_phone_password_set_in_portal_then_caller_verified_and_contract_cancelle
     agent.get_by_role("button", name="Kündigung erfassen").click()
     expect(agent.get_by_role("status")).to_contain_text("Kündigung erfasst")
     expect(agent.get_by_text("Kündigung eingegangen")).to_be_visible()
-    assert Contract.objects.get(number="V-4000001-1").status == "cancellation_requested"
