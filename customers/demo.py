@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -695,13 +694,12 @@ def _insert(plans: list[_Plan]) -> None:
 
 
 def _portal_users_link() -> None:
-    # There is no use case "link a login to a customer" yet (accounts are provisioned by
-    # the contract system); the demo links its two portal users directly.
     for number, username in PORTAL_USERS.items():
         user = User.objects.filter(username=username).first()
-        if user is None or Customer.objects.filter(user=user).exists():
+        customer = Customer.objects.filter(number=number, user=None).first()
+        if user is None or customer is None or Customer.objects.filter(user=user).exists():
             continue
-        Customer.objects.filter(number=number, user=None).update(user=user)
+        services.customer_login_link(customer=customer, user=user)
 
 
 def _phone_passwords_set() -> None:
@@ -717,20 +715,9 @@ def _phone_passwords_set() -> None:
                 actor=customer.user,
             )
         else:
-            _phone_password_set_without_login(customer=customer, phone_password=phone_password)
-
-
-def _phone_password_set_without_login(*, customer: Customer, phone_password: str) -> None:
-    # Demo only: these customers have no portal login to choose a password with, and
-    # customer_phone_password_set rightly accepts only the customer's own login. Store it
-    # exactly as the service does (same checks, normalisation, hash and event).
-    problems = services.phone_password_problems(customer=customer, raw=phone_password)
-    if problems:
-        raise ValueError(f"Demo phone password of {customer.number}: {' '.join(problems)}")
-    customer.phone_password = make_password(services.phone_password_normalize(phone_password))
-    customer.phone_password_set_at = timezone.now()
-    customer.save(update_fields=["phone_password", "phone_password_set_at"])
-    services.event_record(customer=customer, kind="phone_password.set", actor=None)
+            services.customer_phone_password_provision(
+                customer=customer, phone_password=phone_password
+            )
 
 
 def _phone_passwords_print(stdout) -> None:

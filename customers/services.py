@@ -34,6 +34,7 @@ from customers.models import (
     VerificationAttempt,
 )
 from helpdesk import crypto
+from helpdesk import permissions as roles
 from helpdesk.errors import DomainError, StaleEdit
 
 # Longer input is not hashed (it cannot be right), but still costs one hash and counts.
@@ -147,6 +148,21 @@ def customer_phone_password_set(
         raise DomainError(_("Only the customer can set the phone password."))
     if not actor.check_password(current_web_password):
         raise DomainError(_("Your current web password is not correct."), field="current_password")
+    return _phone_password_store(customer=customer, phone_password=phone_password, actor=actor)
+
+
+@transaction.atomic
+@sensitive_variables("phone_password")
+def customer_phone_password_provision(*, customer: Customer, phone_password: str) -> Customer:
+    """Store the phone password chosen on the order form, for a customer without a portal
+    login (contract system, demo data); the same rules as in the portal."""
+    if customer.user_id is not None:
+        raise DomainError(_("This customer sets the phone password in the portal."))
+    return _phone_password_store(customer=customer, phone_password=phone_password, actor=None)
+
+
+@sensitive_variables("phone_password")
+def _phone_password_store(*, customer: Customer, phone_password: str, actor) -> Customer:
     problems = phone_password_problems(customer=customer, raw=phone_password)
     if problems:
         raise DomainError(" ".join(problems), field="phone_password")
@@ -156,6 +172,20 @@ def customer_phone_password_set(
     customer.save(update_fields=["phone_password", "phone_password_set_at"])
     kind = "phone_password.changed" if changed else "phone_password.set"
     event_record(customer=customer, kind=kind, actor=actor)
+    return customer
+
+
+@transaction.atomic
+def customer_login_link(*, customer: Customer, user) -> Customer:
+    """Give a customer their portal login; one login per customer, customers only."""
+    if not roles.can_use_portal(user):
+        raise DomainError(_("Only a customer login can be linked to a customer."), field="user")
+    if Customer.objects.filter(user=user).exclude(pk=customer.pk).exists():
+        raise DomainError(_("This login belongs to another customer."), field="user")
+    if not Customer.objects.filter(pk=customer.pk, user=None).update(user=user):
+        raise StaleEdit(_("This customer has a portal login already."))
+    event_record(customer=customer, kind="customer.login_linked", actor=None)
+    customer.refresh_from_db()
     return customer
 
 

@@ -2,8 +2,10 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,6 +58,11 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
     token.refresh_from_db()
     return token
+
+
+def email_send(*, subject: str, body: str, to: list[str]) -> None:
+    """Send one plain-text mail (called from Celery, never inside a request)."""
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
 
 
 def beat_tick_record(*, now: datetime) -> None:

@@ -137,6 +137,7 @@ def erika_voip(erika):
 
 
 def make_invoices(customer, count: int, status=InvoiceStatus.PAID) -> None:
+    first = Invoice.objects.filter(customer=customer).count()
     Invoice.objects.bulk_create(
         Invoice(
             customer=customer,
@@ -146,5 +147,5 @@ def make_invoices(customer, count: int, status=InvoiceStatus.PAID) -> None:
             amount=Decimal("39.99"),
             status=status,
         )
-        for i in range(count)
+        for i in range(first, first + count)
     )

@@ -99,3 +99,27 @@ def test_notes_are_added_never_empty(erika, bob):
         services.customer_note_add(customer=erika, author=bob, text="   ")
     note = services.customer_note_add(customer=erika, author=bob, text="Ruft oft abends an.")
     assert note.author == bob and erika.notes.count() == 1
+
+
+def test_phone_password_provisioned_only_for_customers_without_a_login(erika, malte):
+    erika.user = None
+    erika.save()
+    with pytest.raises(DomainError):
+        services.customer_phone_password_provision(customer=erika, phone_password="K1000001")
+    services.customer_phone_password_provision(customer=erika, phone_password="Gänseblümchen")
+    assert erika.events.filter(kind="phone_password.changed", actor=None).exists()
+    with pytest.raises(DomainError):
+        services.customer_phone_password_provision(customer=malte, phone_password="Gänseblume")
+
+
+def test_a_login_is_linked_to_one_customer_only(erika, malte, alice, bob):
+    from customers.models import Customer
+
+    erika.user = None
+    erika.save()
+    with pytest.raises(DomainError):
+        services.customer_login_link(customer=erika, user=bob)  # staff, not a customer
+    with pytest.raises(DomainError):
+        services.customer_login_link(customer=erika, user=malte.user)  # mallory's already
+    services.customer_login_link(customer=erika, user=alice)
+    assert Customer.objects.get(pk=erika.pk).user == alice
