@@ -11,6 +11,8 @@ SCOPES = {
     "customers:read": _("Read customers, contracts and invoices"),
     "customers:verify": _("Verify callers by phone password"),
     "connections:write": _("Report line state"),
+    "tickets:read": _("Read tickets, queues and support areas"),
+    "tickets:write": _("Create tickets, write messages, escalate, hand off, assign"),
 }
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a visible marker, not a secret
 

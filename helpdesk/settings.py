@@ -189,6 +189,15 @@ PHONE_VERIFICATION_LOCK = timedelta(
     minutes=env_int("PHONE_VERIFICATION_LOCK_MINUTES", 15, minimum=1)
 )
 
+# --- Tickets --------------------------------------------------------------------------
+# A customer reply reopens a resolved ticket for this long; later it needs a new request.
+TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 14, minimum=0)
+TICKET_MESSAGE_MAX_CHARS = 20_000
+TICKET_ATTACHMENT_MAX_BYTES = env_int("TICKET_ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
+TICKET_ATTACHMENTS_PER_MESSAGE = 5
+# The portal and the mail of a reply link here; set it to the public address in production.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English")), ("pl", _("Polish"))]

@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from helpdesk import api, views
+from tickets import views as tickets_views
 
 api_v1 = [
     path("me/", api.MeView.as_view(), name="me"),
@@ -22,6 +23,8 @@ urlpatterns = [
     path("agent/", views.agent_home, name="agent-home"),
     path("portal/", views.portal_home, name="portal-home"),
     path("portal/", include("customers.portal_urls")),
+    path("portal/requests/", include("tickets.portal_urls")),
+    path("files/<str:token>/", tickets_views.attachment_download, name="attachment-download"),
     path("agent/customers/", include("customers.urls")),
     path("agent/tickets/", include("tickets.urls")),
     path("agent/escalation/", include("escalation.urls")),

@@ -1,1 +1,76 @@
-"""Admin registrations of the tickets app."""
+"""Admin: the organisation is configured here; tickets and their history are read-only.
+
+Tickets change only through `tickets.services` (events, version checks), so the admin
+shows them but neither edits nor deletes them.
+"""
+
+from django.contrib import admin
+
+from tickets.models import Agent, Department, Queue, SupportArea, Ticket, TicketEvent
+
+
+class QueueInline(admin.TabularInline):
+    model = Queue
+    extra = 0
+    fields = ["line", "is_active"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # tickets point at queues; switch a queue off instead
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [QueueInline]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SupportArea)
+class SupportAreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "first_queue", "ivr_choice", "in_portal", "is_active", "position"]
+    list_editable = ["in_portal", "is_active", "position"]
+    list_select_related = ["first_queue__department"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "highest_line", "is_team_lead", "extension"]
+    list_filter = ["departments", "highest_line", "is_team_lead"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["departments"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "subject", "queue", "status", "priority", "created_at"]
+    list_filter = ["status", "priority", "channel"]
+    list_select_related = ["queue__department"]
+    search_fields = ["=reference", "subject"]
+    show_full_result_count = False
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "kind", "actor", "created_at"]
+    list_select_related = ["ticket", "actor"]
+    search_fields = ["=ticket__reference"]
+    show_full_result_count = False

@@ -1,1 +1,283 @@
-"""Data and invariants of the tickets app."""
+"""Organisation (departments, queues, agents, support areas) and the ticket itself.
+
+Invariants live in the database where they can (unique references, one queue per
+department and line, lines 1-3) so a racing writer hits an IntegrityError.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tickets.choices import (
+    DONE_STATUSES,
+    PUBLIC_MESSAGE_KINDS,
+    Channel,
+    Line,
+    MessageKind,
+    Priority,
+    Status,
+)
+
+
+class Department(models.Model):
+    """A team that works tickets: customer service, tech, billing, contracts, management."""
+
+    MANAGEMENT = "management"
+
+    slug = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Queue(models.Model):
+    """Where tickets wait: one per department and line (1 help desk, 2 specialists, 3 experts)."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="queues", verbose_name=_("department")
+    )
+    line = models.PositiveSmallIntegerField(_("line"), choices=Line.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        ordering = ["department__position", "department__name", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "line"], name="one_queue_per_line"),
+            models.CheckConstraint(condition=Q(line__gte=1, line__lte=3), name="queue_line_1_to_3"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department.name} · {self.get_line_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:queue-detail", args=[self.pk])
+
+
+class Agent(models.Model):
+    """A staff user's place in the organisation: departments, highest line, team lead."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agent"
+    )
+    departments = models.ManyToManyField(
+        Department, related_name="agents", verbose_name=_("departments")
+    )
+    highest_line = models.PositiveSmallIntegerField(
+        _("highest line"), choices=Line.choices, default=Line.FIRST
+    )
+    is_team_lead = models.BooleanField(_("team lead"), default=False)
+    extension = models.CharField(
+        _("phone extension"), max_length=20, blank=True, help_text=_("For the phone system.")
+    )
+
+    class Meta:
+        verbose_name = _("agent")
+        verbose_name_plural = _("agents")
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    def can_work(self, queue: Queue) -> bool:
+        """Agents work the queues of their departments up to their highest line."""
+        return queue.line <= self.highest_line and any(
+            department.pk == queue.department_id for department in self.departments.all()
+        )
+
+
+class SupportArea(models.Model):
+    """What a request is about; routes new tickets to a first queue."""
+
+    slug = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    first_queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, related_name="+", verbose_name=_("first queue")
+    )
+    ivr_choice = models.CharField(
+        _("IVR choice"),
+        max_length=20,
+        blank=True,
+        help_text=_("The digit or code the phone system sends for this choice."),
+    )
+    in_portal = models.BooleanField(_("offered in the portal"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("support area")
+        verbose_name_plural = _("support areas")
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ivr_choice"], condition=~Q(ivr_choice=""), name="one_area_per_ivr_choice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketCounter(models.Model):
+    """The last reference number handed out per year (`2026-004711`)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class Ticket(models.Model):
+    """One customer request, wherever it sits; changed only through `tickets.services`."""
+
+    reference = models.CharField(_("reference"), max_length=16, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        null=True,
+        blank=True,
+        verbose_name=_("customer"),
+    )
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    support_area = models.ForeignKey(
+        SupportArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("support area")
+    )
+    queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("queue")
+    )
+    # Where an escalation or handoff came from, so "hand back" knows where to go.
+    previous_queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assigned_tickets",
+        null=True,
+        blank=True,
+        verbose_name=_("assignee"),
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default="new")
+    # Bumped by every change of the fields above; a form or API call carrying an older
+    # version is refused instead of overwriting someone else's change.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            # Queue lists: a queue's tickets in one status group, newest or oldest first.
+            models.Index(fields=["queue", "status", "created_at", "id"], name="ticket_queue_list"),
+            models.Index(
+                fields=["queue", "status", "priority", "created_at", "id"],
+                name="ticket_queue_priority",
+            ),
+            models.Index(fields=["assignee", "status", "created_at"], name="ticket_assignee"),
+            models.Index(fields=["customer", "created_at"], name="ticket_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:ticket-detail", args=[self.reference])
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in DONE_STATUSES
+
+
+class TicketMessage(models.Model):
+    """One entry of the conversation; internal notes never reach the customer."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(_("text"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Set once the reply went out by e-mail, so a retried task does not send it twice.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="message_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.reference} {self.get_kind_display()}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in PUBLIC_MESSAGE_KINDS
+
+
+def _attachment_path(attachment: "Attachment", filename: str) -> str:
+    # Random names: the original name is kept in the row, never used on disk.
+    return f"attachments/{timezone.now():%Y/%m}/{attachment.token}"
+
+
+class Attachment(models.Model):
+    """A file sent with a message; stored under MEDIA_ROOT, served only through a view."""
+
+    message = models.ForeignKey(TicketMessage, on_delete=models.PROTECT, related_name="attachments")
+    token = models.CharField(max_length=32, unique=True)
+    file = models.FileField(upload_to=_attachment_path, max_length=200)
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("attachment-download", args=[self.token])
+
+
+class TicketEvent(models.Model):
+    """One thing that happened to a ticket. Never updated or deleted by application code."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=64)  # "ticket.escalated", "ticket.handed_off"
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="event_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"

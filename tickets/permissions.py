@@ -1,1 +1,127 @@
-"""The one place where access to tickets objects is decided (see STYLE.md R7)."""
+"""The one place where access to tickets is decided (STYLE R7).
+
+- Agents and team leads see the tickets of the departments they belong to (any line:
+  a first-line agent may follow what they escalated); they work (take, get assigned)
+  queues up to their highest line.
+- Management sees and may act on every ticket.
+- A customer sees only their own tickets and only the public messages on them.
+- Integrations see every ticket; their token scopes limit what they may do.
+- Missing and not-yours both give 404, so references cannot be probed.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from helpdesk import permissions as roles
+from helpdesk.choices import Role
+from tickets.choices import PUBLIC_MESSAGE_KINDS
+from tickets.models import Agent, Attachment, Department, Queue, Ticket, TicketMessage
+
+
+def sees_everything(user) -> bool:
+    return (roles.is_staff_member(user) and Role.MANAGEMENT in roles.roles_of(user)) or (
+        roles.is_integration(user)
+    )
+
+
+def agent_of(user) -> Agent | None:
+    """The user's agent profile with departments, read once per request."""
+    if not roles.is_staff_member(user):
+        return None
+    if "_helpdesk_agent" not in user.__dict__:
+        user.__dict__["_helpdesk_agent"] = (
+            Agent.objects.prefetch_related("departments").filter(user=user).first()
+        )
+    return user.__dict__["_helpdesk_agent"]
+
+
+def department_ids_of(user) -> list[int]:
+    agent = agent_of(user)
+    return [department.pk for department in agent.departments.all()] if agent else []
+
+
+def departments_visible_to(user) -> QuerySet[Department]:
+    if sees_everything(user):
+        return Department.objects.all()
+    return Department.objects.filter(pk__in=department_ids_of(user))
+
+
+def queues_visible_to(user) -> QuerySet[Queue]:
+    queues = Queue.objects.select_related("department").filter(is_active=True)
+    if sees_everything(user):
+        return queues
+    return queues.filter(department_id__in=department_ids_of(user))
+
+
+def tickets_visible_to(user) -> QuerySet[Ticket]:
+    """Every list, search and lookup of tickets starts here."""
+    if sees_everything(user):
+        return Ticket.objects.all()
+    if roles.is_staff_member(user):
+        return Ticket.objects.filter(queue__department_id__in=department_ids_of(user))
+    if roles.can_use_portal(user):
+        return Ticket.objects.filter(customer__user=user)
+    return Ticket.objects.none()
+
+
+def messages_visible_to(user, ticket: Ticket) -> QuerySet[TicketMessage]:
+    messages = TicketMessage.objects.filter(ticket=ticket)
+    if roles.can_use_portal(user):
+        messages = messages.filter(kind__in=PUBLIC_MESSAGE_KINDS)
+    return messages
+
+
+def ticket_for(user, reference: str, queryset: QuerySet[Ticket] | None = None) -> Ticket:
+    """The ticket with that reference if the user may see it; 404 for missing and not yours."""
+    visible = tickets_visible_to(user)
+    if queryset is not None:
+        visible = queryset & visible
+    return get_object_or_404(visible, reference=reference)
+
+
+def own_ticket(user, reference: str, queryset: QuerySet[Ticket] | None = None) -> Ticket:
+    """A portal customer's own ticket (404 for anything else, staff included)."""
+    if not roles.can_use_portal(user):
+        raise Http404
+    return ticket_for(user, reference, queryset)
+
+
+def can_work(user, ticket: Ticket) -> bool:
+    """Reply, note, change status, escalate, hand off: staff who see the ticket."""
+    if sees_everything(user):
+        return roles.is_staff_member(user) or roles.is_integration(user)
+    return roles.is_staff_member(user) and ticket.queue.department_id in department_ids_of(user)
+
+
+def can_assign_others(user) -> bool:
+    """Team leads and management hand tickets to colleagues; agents take them themselves."""
+    if roles.is_integration(user):
+        return True
+    agent = agent_of(user)
+    return Role.MANAGEMENT in roles.roles_of(user) or bool(agent and agent.is_team_lead)
+
+
+def ensure_can_work(user, ticket: Ticket) -> None:
+    if not can_work(user, ticket):
+        raise PermissionDenied
+
+
+def ensure_can_assign(user, ticket: Ticket, assignee) -> None:
+    ensure_can_work(user, ticket)
+    if assignee.pk != user.pk and not can_assign_others(user):
+        raise PermissionDenied
+
+
+def attachment_for(user, token: str) -> Attachment:
+    """An attachment of a ticket the user may see, on a message they may see."""
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("message__ticket"), token=token
+    )
+    ticket = attachment.message.ticket
+    if not tickets_visible_to(user).filter(pk=ticket.pk).exists():
+        raise Http404
+    if roles.can_use_portal(user) and attachment.message.kind not in PUBLIC_MESSAGE_KINDS:
+        raise Http404
+    return attachment

@@ -1,1 +1,328 @@
-"""Read queries of the tickets app, used by pages and the API."""
+"""Read queries for ticket pages and the API: fixed query counts, keyset pagination.
+
+Every function takes an already scoped queryset or user (see `tickets.permissions`), so
+pages and API read through the same rules.
+"""
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from customers.models import Customer, search_text
+from tickets import permissions
+from tickets.choices import DONE_STATUSES, OPEN_STATUSES, Priority, Status
+from tickets.models import Attachment, Queue, Ticket, TicketEvent, TicketMessage
+
+PAGE_SIZE = 50
+REFERENCE_RE = re.compile(r"^#?(\d{4}-\d{6,7})$")
+CUSTOMER_NUMBER_RE = re.compile(r"^[Kk]\d{7}$")
+
+# Sort keys offered in queue lists and the API: name → ORDER BY (the last key is unique).
+SORTS: dict[str, tuple[str, ...]] = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "priority": ("-priority", "created_at", "id"),
+    "updated": ("-updated_at", "-id"),
+}
+DEFAULT_SORT = "oldest"
+# Status filters: a group name or a single status.
+STATUS_GROUPS: dict[str, frozenset[str]] = {
+    "active": OPEN_STATUSES,
+    "done": DONE_STATUSES,
+}
+AGES: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "4h": timedelta(hours=4),
+    "1d": timedelta(days=1),
+    "3d": timedelta(days=3),
+    "7d": timedelta(days=7),
+}
+
+
+def ticket_queryset() -> QuerySet[Ticket]:
+    """Tickets with what every list row shows, joined in the same query."""
+    return Ticket.objects.select_related(
+        "customer", "queue__department", "support_area", "assignee"
+    )
+
+
+@dataclass
+class TicketFilter:
+    """What a queue list or the API list is narrowed by; unknown values are ignored."""
+
+    status: str = "active"
+    priority: int | None = None
+    support_area: int | None = None
+    older_than: str = ""
+    assignee: str = ""  # "", "none" or "me"
+    sort: str = DEFAULT_SORT
+
+    def apply(self, tickets: QuerySet[Ticket], *, user, now: datetime) -> QuerySet[Ticket]:
+        if self.status in STATUS_GROUPS:
+            tickets = tickets.filter(status__in=STATUS_GROUPS[self.status])
+        elif self.status in Status.values:
+            tickets = tickets.filter(status=self.status)
+        if self.priority in Priority.values:
+            tickets = tickets.filter(priority=self.priority)
+        if self.support_area:
+            tickets = tickets.filter(support_area_id=self.support_area)
+        if self.older_than in AGES:
+            tickets = tickets.filter(created_at__lte=now - AGES[self.older_than])
+        if self.assignee == "none":
+            tickets = tickets.filter(assignee=None)
+        elif self.assignee == "me":
+            tickets = tickets.filter(assignee=user)
+        return tickets
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return SORTS.get(self.sort, SORTS[DEFAULT_SORT])
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+    extra: dict = field(default_factory=dict)
+
+
+def _encode_cursor(values: list) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, order: tuple[str, ...]) -> list | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(values, list) or len(values) != len(order):
+        return None
+    decoded = []
+    for key, value in zip(order, values, strict=True):
+        name = key.lstrip("-")
+        if name.endswith("_at"):
+            value = parse_datetime(value) if isinstance(value, str) else None
+            if value is None:
+                return None
+        elif not isinstance(value, int):
+            return None
+        decoded.append(value)
+    return decoded
+
+
+def _after(order: tuple[str, ...], values: list) -> Q:
+    """Rows after `values` in `order`: (a > x) or (a = x and b > y) or …"""
+    condition = Q()
+    equal = Q()
+    for key, value in zip(order, values, strict=True):
+        name = key.lstrip("-")
+        lookup = "lt" if key.startswith("-") else "gt"
+        condition |= equal & Q(**{f"{name}__{lookup}": value})
+        equal &= Q(**{name: value})
+    return condition
+
+
+def keyset_page(
+    rows: QuerySet, *, order: tuple[str, ...], cursor: str = "", size: int = PAGE_SIZE
+) -> Page:
+    """One page in `order`, starting after `cursor`; one query whatever the table size."""
+    rows = rows.order_by(*order)
+    values = _decode_cursor(cursor, order) if cursor else None
+    if values is not None:
+        rows = rows.filter(_after(order, values))
+    found = list(rows[: size + 1])
+    next_cursor = None
+    if len(found) > size:
+        found = found[:size]
+        last = found[-1]
+        next_cursor = _encode_cursor([getattr(last, key.lstrip("-")) for key in order])
+    return Page(rows=found, next_cursor=next_cursor)
+
+
+# --- Workspace --------------------------------------------------------------------------
+
+
+def queue_overview(*, user) -> list[dict]:
+    """The user's queues with counts of active, unassigned, new and urgent tickets (2 queries)."""
+    queues = list(permissions.queues_visible_to(user))
+    counts = {
+        row["queue"]: row
+        for row in Ticket.objects.filter(queue__in=[q.pk for q in queues], status__in=OPEN_STATUSES)
+        .values("queue")
+        .annotate(
+            active=Count("id"),
+            unassigned=Count("id", filter=Q(assignee=None)),
+            new=Count("id", filter=Q(status=Status.NEW)),
+            urgent=Count("id", filter=Q(priority__gte=Priority.HIGH)),
+        )
+    }
+    empty = {"active": 0, "unassigned": 0, "new": 0, "urgent": 0}
+    return [{"queue": queue, **counts.get(queue.pk, empty)} for queue in queues]
+
+
+def my_ticket_count(*, user) -> int:
+    return Ticket.objects.filter(assignee=user, status__in=OPEN_STATUSES).count()
+
+
+def ticket_list(
+    *, tickets: QuerySet[Ticket], user, filters: TicketFilter, cursor: str = "", size=PAGE_SIZE
+) -> Page:
+    """A page of tickets (queue list, my tickets, API list) with their list columns."""
+    rows = filters.apply(tickets, user=user, now=timezone.now())
+    return keyset_page(
+        rows.select_related("customer", "queue__department", "support_area", "assignee"),
+        order=filters.order,
+        cursor=cursor,
+        size=size,
+    )
+
+
+def ticket_search(*, user, query: str, cursor: str = "") -> Page:
+    """Tickets matching a reference, a customer number, or words in subject, text or name."""
+    query = " ".join(query.split())[:100]
+    visible = permissions.tickets_visible_to(user)
+    if not query:
+        return Page(rows=[], next_cursor=None)
+    reference = REFERENCE_RE.match(query)
+    if reference:
+        rows = visible.filter(reference=reference.group(1))
+    elif CUSTOMER_NUMBER_RE.match(query):
+        rows = visible.filter(customer__number=query.upper())
+    else:
+        in_body = TicketMessage.objects.filter(ticket=OuterRef("pk"), body__icontains=query)
+        if not permissions.roles.is_staff_member(user):
+            in_body = in_body.filter(kind__in=["customer", "reply"])
+        rows = visible.filter(
+            Q(subject__icontains=query)
+            | Q(customer__search_name__contains=search_text(query))
+            | Exists(in_body)
+        )
+    return keyset_page(
+        rows.select_related("customer", "queue__department", "support_area", "assignee"),
+        order=SORTS["newest"],
+        cursor=cursor,
+    )
+
+
+# --- One ticket -------------------------------------------------------------------------
+
+
+def ticket_messages(*, user, ticket: Ticket) -> list[TicketMessage]:
+    """The conversation, oldest first, with authors and attachments (2 queries)."""
+    return list(
+        permissions.messages_visible_to(user, ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        .order_by("created_at", "pk")
+    )
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def ticket_timeline(*, ticket: Ticket) -> list[dict]:
+    """Every event, oldest first, with queues, statuses and priorities as words (2 queries)."""
+    events = list(
+        TicketEvent.objects.filter(ticket=ticket)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+    queue_ids = {
+        value
+        for event in events
+        for key in ("from_queue", "to_queue", "queue")
+        if isinstance(value := event.data.get(key), int)
+    }
+    queues = (
+        {q.pk: str(q) for q in Queue.objects.select_related("department").filter(pk__in=queue_ids)}
+        if queue_ids
+        else {}
+    )
+    return [_timeline_entry(event, queues) for event in events]
+
+
+EVENT_TITLES = {
+    "ticket.created": lambda: _("Ticket opened"),
+    "ticket.status_changed": lambda: _("Status changed"),
+    "ticket.escalated": lambda: _("Escalated"),
+    "ticket.handed_off": lambda: _("Handed off"),
+    "ticket.handed_back": lambda: _("Handed back"),
+    "ticket.assigned": lambda: _("Assigned"),
+    "ticket.unassigned": lambda: _("Unassigned"),
+    "ticket.priority_changed": lambda: _("Priority changed"),
+    "ticket.subject_changed": lambda: _("Subject changed"),
+    "message.replied": lambda: _("Public reply sent"),
+    "message.noted": lambda: _("Internal note added"),
+    "message.received": lambda: _("Customer wrote"),
+}
+
+
+def _timeline_entry(event: TicketEvent, queues: dict[int, str]) -> dict:
+    data = event.data
+    before = after = ""
+    if event.kind == "ticket.status_changed":
+        before, after = _label(Status, data.get("from")), _label(Status, data.get("to"))
+    elif event.kind == "ticket.priority_changed":
+        before, after = _label(Priority, data.get("from")), _label(Priority, data.get("to"))
+    elif "to_queue" in data:
+        before, after = queues.get(data.get("from_queue"), "?"), queues.get(data["to_queue"], "?")
+    elif event.kind in ("ticket.assigned", "ticket.unassigned"):
+        before = (data.get("from") or {}).get("name", "–")
+        after = (data.get("to") or {}).get("name", "–")
+    elif event.kind == "ticket.subject_changed":
+        before, after = data.get("from", ""), data.get("to", "")
+    elif event.kind == "ticket.created":
+        after = queues.get(data.get("queue"), "")
+    title = EVENT_TITLES.get(event.kind)
+    return {
+        "kind": event.kind,
+        "title": title() if title else event.kind,
+        "actor": (event.actor.get_full_name() or event.actor.get_username())
+        if event.actor
+        else _("System"),
+        "before": before,
+        "after": after,
+        "note": data.get("note", ""),
+        "created_at": event.created_at,
+    }
+
+
+def ticket_last_handover(*, timeline: list[dict]) -> dict | None:
+    """The latest escalation, handoff or hand-back, whose note the receivers read first."""
+    moves = ("ticket.escalated", "ticket.handed_off", "ticket.handed_back")
+    return next((entry for entry in reversed(timeline) if entry["kind"] in moves), None)
+
+
+def customer_ticket_summary(*, customer: Customer | None, exclude: Ticket | None = None) -> dict:
+    """The customer's other recent tickets and how many are active (2 queries)."""
+    if customer is None:
+        return {"recent": [], "active": 0}
+    tickets = Ticket.objects.filter(customer=customer)
+    if exclude is not None:
+        tickets = tickets.exclude(pk=exclude.pk)
+    return {
+        "recent": list(tickets.select_related("queue__department").order_by("-created_at")[:5]),
+        "active": tickets.filter(status__in=OPEN_STATUSES).count(),
+    }
+
+
+def portal_ticket_list(*, user, done: bool, cursor: str = "") -> Page:
+    """A customer's own requests, open or closed, newest first."""
+    statuses = DONE_STATUSES if done else OPEN_STATUSES
+    rows = permissions.tickets_visible_to(user).filter(status__in=statuses)
+    return keyset_page(
+        rows.select_related("support_area"), order=SORTS["updated"], cursor=cursor, size=20
+    )

@@ -1,1 +1,812 @@
-"""Every state change of the tickets app: one function per use case (see STYLE.md R2)."""
+"""Every state change of the tickets app: one function per use case (STYLE R2, R3).
+
+Each function runs in one transaction, writes its ticket events in it, and enqueues side
+effects (mail) only after commit. Ticket rows change through `_apply`, a guarded UPDATE
+on the version the caller saw, so a stale edit is refused instead of overwriting.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import PurePath
+
+import filetype
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+from helpdesk import permissions as roles
+from helpdesk import services as helpdesk_services
+from helpdesk.errors import DomainError, StaleEdit
+from tickets.choices import MOVES, Channel, MessageKind, Priority, Status
+from tickets.models import (
+    Agent,
+    Attachment,
+    Department,
+    Queue,
+    SupportArea,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    TicketMessage,
+)
+
+SUBJECT_MAX_LENGTH = 200
+NOTE_MAX_LENGTH = 2000
+
+# Allowed attachments: extension → the types its first bytes may show. `None` marks plain
+# text, which has no signature and is checked by decoding instead.
+ATTACHMENT_TYPES: dict[str, set[str] | None] = {
+    ".pdf": {"application/pdf"},
+    ".png": {"image/png"},
+    ".jpg": {"image/jpeg"},
+    ".jpeg": {"image/jpeg"},
+    ".gif": {"image/gif"},
+    ".webp": {"image/webp"},
+    ".txt": None,
+    ".log": None,
+    ".csv": None,
+    ".docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    ".xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    ".odt": {"application/vnd.oasis.opendocument.text"},
+    ".ods": {"application/vnd.oasis.opendocument.spreadsheet"},
+}
+TEXT_CONTENT_TYPE = "text/plain"
+
+
+def event_record(*, ticket: Ticket, kind: str, actor, data: dict | None = None) -> TicketEvent:
+    """Append one event to the ticket's history (STYLE R4); `actor=None` is the system."""
+    return TicketEvent.objects.create(
+        ticket=ticket, kind=kind, actor=_actor_or_none(actor), data=data or {}
+    )
+
+
+def _actor_or_none(actor) -> User | None:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _apply(ticket: Ticket, *, expected_version: int | None, now: datetime, **changes) -> None:
+    """Write `changes` only if the ticket is still at the version the caller saw."""
+    version = ticket.version if expected_version is None else expected_version
+    changed = Ticket.objects.filter(pk=ticket.pk, version=version).update(
+        version=F("version") + 1, updated_at=now, **changes
+    )
+    if not changed:
+        raise StaleEdit(_("Someone else changed this ticket meanwhile; reload it and try again."))
+    for field, value in changes.items():
+        setattr(ticket, field, value)
+    ticket.version = version + 1
+    ticket.updated_at = now
+
+
+def _clean_text(raw: str, *, field: str, empty: str, maximum: int) -> str:
+    text = (raw or "").strip()
+    if not text:
+        raise DomainError(empty, field=field)
+    if len(text) > maximum:
+        raise DomainError(
+            _("This text is too long: at most %(max)d characters, not %(count)d.")
+            % {"max": maximum, "count": len(text)},
+            field=field,
+        )
+    if "\x00" in text:
+        raise DomainError(_("This text contains invalid characters."), field=field)
+    return text
+
+
+def _clean_subject(raw: str) -> str:
+    subject = " ".join((raw or "").split())  # one line: no newlines in mail headers
+    return _clean_text(
+        subject,
+        field="subject",
+        empty=_("Give the request a subject."),
+        maximum=SUBJECT_MAX_LENGTH,
+    )
+
+
+def _clean_body(raw: str) -> str:
+    return _clean_text(
+        raw,
+        field="body",
+        empty=_("Write a message first."),
+        maximum=settings.TICKET_MESSAGE_MAX_CHARS,
+    )
+
+
+def _clean_note(raw: str, *, field: str, empty: str) -> str:
+    return _clean_text(raw, field=field, empty=empty, maximum=NOTE_MAX_LENGTH)
+
+
+def _refuse_when_closed(ticket: Ticket) -> None:
+    if ticket.status == Status.CLOSED:
+        raise DomainError(_("This ticket is closed; nothing more can be added to it."))
+
+
+def _refuse_when_done(ticket: Ticket, message: str) -> None:
+    if ticket.is_done:
+        raise DomainError(message)
+
+
+# --- Reference numbers ------------------------------------------------------------------
+
+
+def reference_next(*, year: int) -> str:
+    """The next reference of the year, e.g. `2026-004711`; must run inside a transaction.
+
+    The UPDATE locks the year's counter row until commit, so two creations never get the
+    same number and a rolled-back creation does not burn one.
+    """
+    if not TicketCounter.objects.filter(year=year).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                TicketCounter.objects.create(year=year, last=1)
+        except IntegrityError:  # another creation made the year's row first
+            TicketCounter.objects.filter(year=year).update(last=F("last") + 1)
+    last = TicketCounter.objects.values_list("last", flat=True).get(year=year)
+    return f"{year}-{last:06d}"
+
+
+# --- Attachments ------------------------------------------------------------------------
+
+
+def attachment_problem(upload: UploadedFile) -> str | None:
+    """Why this upload is refused (size, type, content not matching its name), or None."""
+    limit = settings.TICKET_ATTACHMENT_MAX_BYTES
+    if upload.size > limit:
+        return _("%(name)s is too large: at most %(limit)d MB per file.") % {
+            "name": upload.name,
+            "limit": limit // (1024 * 1024),
+        }
+    if upload.size == 0:
+        return _("%(name)s is empty.") % {"name": upload.name}
+    extension = PurePath(upload.name or "").suffix.lower()
+    if extension not in ATTACHMENT_TYPES:
+        return _("%(name)s: this file type is not accepted. Allowed: %(types)s.") % {
+            "name": upload.name,
+            "types": ", ".join(sorted(ext.lstrip(".") for ext in ATTACHMENT_TYPES)),
+        }
+    if _sniffed_type(upload, extension) is None:
+        return _("%(name)s: the content does not match the file type.") % {"name": upload.name}
+    return None
+
+
+def _sniffed_type(upload: UploadedFile, extension: str) -> str | None:
+    """The content type the bytes prove, if it is one allowed for the extension."""
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    expected = ATTACHMENT_TYPES[extension]
+    if expected is None:
+        if b"\x00" in head:
+            return None
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if error.start < len(head) - 4:  # a character cut at the 8 KB edge is fine
+                try:
+                    head.decode("cp1252")
+                except UnicodeDecodeError:
+                    return None
+        return TEXT_CONTENT_TYPE
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in expected:
+        return None
+    return kind.mime
+
+
+def _attachments_check(uploads: list[UploadedFile]) -> None:
+    if len(uploads) > settings.TICKET_ATTACHMENTS_PER_MESSAGE:
+        raise DomainError(
+            _("At most %(count)d files per message.")
+            % {"count": settings.TICKET_ATTACHMENTS_PER_MESSAGE},
+            field="attachments",
+        )
+    for upload in uploads:
+        problem = attachment_problem(upload)
+        if problem:
+            raise DomainError(problem, field="attachments")
+
+
+def _attachments_store(message: TicketMessage, uploads: list[UploadedFile]) -> None:
+    for upload in uploads:
+        extension = PurePath(upload.name).suffix.lower()
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        attachment = Attachment(
+            message=message,
+            token=secrets.token_hex(16),
+            filename=PurePath(upload.name).name[:200],
+            content_type=_sniffed_type(upload, extension) or "application/octet-stream",
+            size=upload.size,
+            sha256=digest.hexdigest(),
+        )
+        # Input is checked before anything is written, so only a database failure after
+        # this point can leave a file without its row (swept by nothing yet: see README).
+        attachment.file.save(attachment.token, upload, save=False)
+        attachment.save()
+
+
+def _message_add(
+    *,
+    ticket: Ticket,
+    kind: str,
+    author,
+    body: str,
+    channel: str,
+    attachments: Iterable[UploadedFile] = (),
+    now: datetime,
+) -> TicketMessage:
+    uploads = list(attachments)
+    _attachments_check(uploads)
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author=_actor_or_none(author),
+        body=body,
+        channel=channel,
+        created_at=now,
+    )
+    _attachments_store(message, uploads)
+    if kind != MessageKind.NOTE:
+        Ticket.objects.filter(pk=ticket.pk).update(last_message_at=now)
+        ticket.last_message_at = now
+    return message
+
+
+# --- Creating tickets and writing messages ---------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    customer: Customer | None,
+    subject: str,
+    body: str,
+    channel: str,
+    support_area: SupportArea,
+    actor,
+    priority: int = Priority.NORMAL,
+    contact_email: str = "",
+    attachments: Iterable[UploadedFile] = (),
+    now: datetime | None = None,
+) -> Ticket:
+    """Open a ticket in the support area's first queue with the request as first message.
+
+    For phone and letter tickets the agent types the request on the caller's behalf; it
+    is still the customer's message (shown to them in the portal).
+    """
+    now = now or timezone.now()
+    subject = _clean_subject(subject)
+    body = _clean_body(body)
+    uploads = list(attachments)
+    _attachments_check(uploads)
+    if channel not in Channel.values:
+        raise DomainError(_("Unknown channel."), field="channel")
+    if priority not in Priority.values:
+        raise DomainError(_("Unknown priority."), field="priority")
+    if not support_area.is_active:
+        raise DomainError(_("This support area is no longer in use."), field="support_area")
+    if customer is None and not contact_email:
+        raise DomainError(_("A ticket needs a customer or a contact e-mail."), field="customer")
+    ticket = Ticket.objects.create(
+        reference=reference_next(year=timezone.localtime(now).year),
+        customer=customer,
+        contact_email=contact_email or (customer.email if customer else ""),
+        subject=subject,
+        channel=channel,
+        support_area=support_area,
+        queue=support_area.first_queue,
+        priority=priority,
+        status=Status.NEW,
+        created_at=now,
+        updated_at=now,
+    )
+    _message_add(
+        ticket=ticket,
+        kind=MessageKind.CUSTOMER,
+        author=actor,
+        body=body,
+        channel=channel,
+        attachments=uploads,
+        now=now,
+    )
+    event_record(
+        ticket=ticket,
+        kind="ticket.created",
+        actor=actor,
+        data={
+            "channel": channel,
+            "queue": ticket.queue_id,
+            "support_area": support_area.pk,
+            "priority": priority,
+        },
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    actor,
+    body: str,
+    attachments: Iterable[UploadedFile] = (),
+    status: str | None = None,
+    expected_version: int | None = None,
+) -> TicketMessage:
+    """An agent's public reply: shown in the portal and mailed to the customer after commit.
+
+    The first reply stamps the first response; a new ticket becomes open, or takes the
+    status the agent chose with the reply (e.g. waiting for customer).
+    """
+    now = timezone.now()
+    _refuse_when_closed(ticket)
+    body = _clean_body(body)
+    message = _message_add(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        author=actor,
+        body=body,
+        channel=Channel.EMAIL,
+        attachments=attachments,
+        now=now,
+    )
+    if ticket.first_response_at is None:
+        Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(first_response_at=now)
+        ticket.first_response_at = now
+    target = status or (Status.OPEN if ticket.status == Status.NEW else None)
+    if target and target != ticket.status:
+        ticket_transition(ticket=ticket, to=target, actor=actor, expected_version=expected_version)
+    event_record(ticket=ticket, kind="message.replied", actor=actor, data={"message": message.pk})
+    from tickets import tasks  # tasks import services: import here, not at module level
+
+    transaction.on_commit(partial(tasks.ticket_reply_email_send_task.delay, message.pk))
+    return message
+
+
+@transaction.atomic
+def ticket_note_add(
+    *, ticket: Ticket, actor, body: str, attachments: Iterable[UploadedFile] = ()
+) -> TicketMessage:
+    """An internal note: for colleagues only, never shown or sent to the customer."""
+    now = timezone.now()
+    body = _clean_body(body)
+    message = _message_add(
+        ticket=ticket,
+        kind=MessageKind.NOTE,
+        author=actor,
+        body=body,
+        channel=ticket.channel,
+        attachments=attachments,
+        now=now,
+    )
+    event_record(ticket=ticket, kind="message.noted", actor=actor, data={"message": message.pk})
+    return message
+
+
+@transaction.atomic
+def ticket_customer_message_add(
+    *,
+    ticket: Ticket,
+    actor,
+    body: str,
+    channel: str = Channel.PORTAL,
+    attachments: Iterable[UploadedFile] = (),
+    now: datetime | None = None,
+) -> TicketMessage:
+    """The customer writes on their ticket (portal, or later e-mail).
+
+    Waiting for the customer ends; a resolved ticket reopens within TICKET_REOPEN_DAYS of
+    being resolved. A closed ticket, or one resolved longer ago, needs a new request.
+    """
+    now = now or timezone.now()
+    body = _clean_body(body)
+    if ticket.status == Status.CLOSED or (
+        ticket.status == Status.RESOLVED and not _reopenable(ticket, now)
+    ):
+        raise DomainError(
+            _("This request is closed. Please open a new request; you may mention %(ref)s.")
+            % {"ref": ticket.reference}
+        )
+    message = _message_add(
+        ticket=ticket,
+        kind=MessageKind.CUSTOMER,
+        author=actor,
+        body=body,
+        channel=channel,
+        attachments=attachments,
+        now=now,
+    )
+    event_record(ticket=ticket, kind="message.received", actor=actor, data={"message": message.pk})
+    if ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
+        # The customer's own write must not fail on an agent's concurrent change.
+        ticket.refresh_from_db()
+        ticket_transition(ticket=ticket, to=Status.OPEN, actor=actor, note="customer replied")
+    return message
+
+
+def _reopenable(ticket: Ticket, now: datetime) -> bool:
+    window = timedelta(days=settings.TICKET_REOPEN_DAYS)
+    return ticket.resolved_at is not None and now - ticket.resolved_at <= window
+
+
+def ticket_reply_email_send(*, message_id: int) -> bool:
+    """Mail a public reply to the customer once; False when there is nothing to send."""
+    message = (
+        TicketMessage.objects.select_related("ticket__customer", "author")
+        .filter(pk=message_id, kind=MessageKind.REPLY, emailed_at=None)
+        .first()
+    )
+    if message is None:
+        return False
+    ticket = message.ticket
+    address = ticket.contact_email or (ticket.customer.email if ticket.customer else "")
+    if not address:
+        return False
+    # Claim before sending: two deliveries of the task send one mail, not two.
+    if not TicketMessage.objects.filter(pk=message.pk, emailed_at=None).update(
+        emailed_at=timezone.now()
+    ):
+        return False
+    language = ticket.customer.language if ticket.customer else settings.LANGUAGE_CODE
+    with translation.override(language):
+        link = settings.SITE_URL + reverse("portal_tickets:ticket-detail", args=[ticket.reference])
+        body = "\n\n".join(
+            [
+                message.body,
+                "—",
+                _("You can read the whole conversation and answer here: %(link)s") % {"link": link},
+                _("Please keep [#%(ref)s] in the subject when you answer by e-mail.")
+                % {"ref": ticket.reference},
+            ]
+        )
+        subject = f"[#{ticket.reference}] {ticket.subject}"
+    try:
+        helpdesk_services.email_send(subject=subject, body=body, to=[address])
+    except OSError:
+        TicketMessage.objects.filter(pk=message.pk).update(emailed_at=None)  # let a retry send
+        raise
+    return True
+
+
+# --- Status ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_transition(
+    *,
+    ticket: Ticket,
+    to: str,
+    actor,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """Move the ticket to another status along MOVES only; resolve/close stamp the time."""
+    old = ticket.status
+    if to not in Status.values:
+        raise DomainError(_("Unknown status."), field="status")
+    if to not in MOVES.get(old, set()):
+        if to == Status.CLOSED:
+            raise DomainError(_("Resolve the ticket before closing it."), field="status")
+        raise DomainError(
+            _("A ticket cannot go from “%(old)s” to “%(new)s”.")
+            % {"old": Status(old).label, "new": Status(to).label},
+            field="status",
+        )
+    now = timezone.now()
+    changes: dict = {"status": to}
+    if to == Status.RESOLVED:
+        changes["resolved_at"] = now
+    elif to == Status.CLOSED:
+        changes["closed_at"] = now
+    elif old == Status.RESOLVED:
+        changes["resolved_at"] = None
+    _apply(ticket, expected_version=expected_version, now=now, **changes)
+    data = {"from": old, "to": to}
+    if note:
+        data["note"] = note[:NOTE_MAX_LENGTH]
+    event_record(ticket=ticket, kind="ticket.status_changed", actor=actor, data=data)
+    return ticket
+
+
+@transaction.atomic
+def ticket_close_by_customer(*, ticket: Ticket, actor) -> Ticket:
+    """The customer closes their own request: it is resolved (if not yet) and closed."""
+    if ticket.status == Status.CLOSED:
+        raise DomainError(_("This request is already closed."))
+    if ticket.status != Status.RESOLVED:
+        ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=actor, note="closed by customer")
+    return ticket_transition(ticket=ticket, to=Status.CLOSED, actor=actor)
+
+
+# --- Movement between lines and departments ----------------------------------------------
+
+
+def _move(
+    *, ticket: Ticket, target: Queue, previous: Queue | None, actor, expected_version, now
+) -> Queue:
+    origin = ticket.queue
+    _apply(
+        ticket,
+        expected_version=expected_version,
+        now=now,
+        queue=target,
+        previous_queue=previous,
+        assignee=None,  # the ticket leaves the agent's personal list
+    )
+    return origin
+
+
+@transaction.atomic
+def ticket_escalate(
+    *, ticket: Ticket, actor, reason: str, expected_version: int | None = None
+) -> Ticket:
+    """Move the ticket up one line in the same department; the reason is required."""
+    reason = _clean_note(reason, field="reason", empty=_("Say why the ticket goes up a line."))
+    _refuse_when_done(ticket, _("A resolved or closed ticket cannot be escalated."))
+    queue = ticket.queue
+    if queue.line >= 3:
+        raise DomainError(_("This ticket is already with the third line."), field="reason")
+    target = Queue.objects.filter(
+        department_id=queue.department_id, line=queue.line + 1, is_active=True
+    ).first()
+    if target is None:
+        raise DomainError(
+            _("%(department)s has no line %(line)d to escalate to.")
+            % {"department": queue.department.name, "line": queue.line + 1},
+            field="reason",
+        )
+    now = timezone.now()
+    origin = _move(
+        ticket=ticket,
+        target=target,
+        previous=queue,
+        actor=actor,
+        expected_version=expected_version,
+        now=now,
+    )
+    event_record(
+        ticket=ticket,
+        kind="ticket.escalated",
+        actor=actor,
+        data={"from_queue": origin.pk, "to_queue": target.pk, "note": reason},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_handoff(
+    *,
+    ticket: Ticket,
+    actor,
+    department: Department,
+    note: str,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Hand the ticket to another department's first line, with a note for them."""
+    note = _clean_note(note, field="note", empty=_("Write a note for the other department."))
+    _refuse_when_done(ticket, _("A resolved or closed ticket cannot be handed off."))
+    if department.pk == ticket.queue.department_id:
+        raise DomainError(
+            _("The ticket is already with %(department)s; escalate it instead.")
+            % {"department": department.name},
+            field="department",
+        )
+    target = department.queues.filter(is_active=True).order_by("line").first()
+    if target is None:
+        raise DomainError(
+            _("%(department)s has no queue to receive tickets.") % {"department": department.name},
+            field="department",
+        )
+    now = timezone.now()
+    origin = _move(
+        ticket=ticket,
+        target=target,
+        previous=ticket.queue,
+        actor=actor,
+        expected_version=expected_version,
+        now=now,
+    )
+    event_record(
+        ticket=ticket,
+        kind="ticket.handed_off",
+        actor=actor,
+        data={"from_queue": origin.pk, "to_queue": target.pk, "note": note},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_hand_back(
+    *, ticket: Ticket, actor, note: str, expected_version: int | None = None
+) -> Ticket:
+    """Return the ticket to the queue it was escalated or handed off from."""
+    note = _clean_note(note, field="note", empty=_("Write a note for the colleagues."))
+    _refuse_when_done(ticket, _("A resolved or closed ticket cannot be handed back."))
+    target = ticket.previous_queue
+    if target is None or not target.is_active:
+        raise DomainError(_("This ticket has no queue to go back to."), field="note")
+    now = timezone.now()
+    origin = _move(
+        ticket=ticket,
+        target=target,
+        previous=None,
+        actor=actor,
+        expected_version=expected_version,
+        now=now,
+    )
+    event_record(
+        ticket=ticket,
+        kind="ticket.handed_back",
+        actor=actor,
+        data={"from_queue": origin.pk, "to_queue": target.pk, "note": note},
+    )
+    return ticket
+
+
+# --- Assignment and priority ------------------------------------------------------------
+
+
+def _agent_of(user) -> Agent | None:
+    return (
+        Agent.objects.prefetch_related("departments")
+        .filter(user=user, user__is_active=True)
+        .first()
+    )
+
+
+def _person(user) -> dict:
+    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+
+
+def _open_on_pickup(ticket: Ticket, actor) -> None:
+    if ticket.status == Status.NEW:
+        ticket_transition(ticket=ticket, to=Status.OPEN, actor=actor)
+
+
+@transaction.atomic
+def ticket_assign(
+    *, ticket: Ticket, assignee: User, actor, expected_version: int | None = None
+) -> Ticket:
+    """Give the ticket to an agent who works its queue (department and line)."""
+    _refuse_when_closed(ticket)
+    agent = _agent_of(assignee)
+    if agent is None or not agent.can_work(ticket.queue):
+        raise DomainError(_("This agent does not work this queue."), field="assignee")
+    previous = ticket.assignee
+    if previous is not None and previous.pk == assignee.pk:
+        return ticket
+    _apply(ticket, expected_version=expected_version, now=timezone.now(), assignee=assignee)
+    event_record(
+        ticket=ticket,
+        kind="ticket.assigned",
+        actor=actor,
+        data={"from": _person(previous) if previous else None, "to": _person(assignee)},
+    )
+    _open_on_pickup(ticket, actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_take(*, ticket: Ticket, actor: User) -> Ticket:
+    """The agent takes an unassigned ticket; of two agents taking it at once, one gets it."""
+    _refuse_when_closed(ticket)
+    agent = _agent_of(actor)
+    if agent is None or not agent.can_work(ticket.queue):
+        raise DomainError(_("You do not work this queue."))
+    now = timezone.now()
+    # Guarded on "still unassigned", not on the version: a note or a priority change
+    # made meanwhile does not make taking it wrong.
+    if not Ticket.objects.filter(pk=ticket.pk, assignee=None).update(
+        assignee=actor, version=F("version") + 1, updated_at=now
+    ):
+        holder = Ticket.objects.filter(pk=ticket.pk).select_related("assignee").get().assignee
+        raise StaleEdit(
+            _("%(name)s has already taken this ticket.")
+            % {"name": _person(holder)["name"] if holder else "?"}
+        )
+    ticket.refresh_from_db()
+    event_record(
+        ticket=ticket,
+        kind="ticket.assigned",
+        actor=actor,
+        data={"from": None, "to": _person(actor)},
+    )
+    _open_on_pickup(ticket, actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_unassign(*, ticket: Ticket, actor, expected_version: int | None = None) -> Ticket:
+    """Put the ticket back into its queue for anyone to take."""
+    previous = ticket.assignee
+    if previous is None:
+        raise DomainError(_("Nobody has this ticket."))
+    _apply(ticket, expected_version=expected_version, now=timezone.now(), assignee=None)
+    event_record(
+        ticket=ticket,
+        kind="ticket.unassigned",
+        actor=actor,
+        data={"from": _person(previous), "to": None},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_priority_change(
+    *, ticket: Ticket, priority: int, actor, expected_version: int | None = None
+) -> Ticket:
+    """Raise or lower the priority."""
+    _refuse_when_closed(ticket)
+    if priority not in Priority.values:
+        raise DomainError(_("Unknown priority."), field="priority")
+    old = ticket.priority
+    if old == priority:
+        return ticket
+    _apply(ticket, expected_version=expected_version, now=timezone.now(), priority=priority)
+    event_record(
+        ticket=ticket,
+        kind="ticket.priority_changed",
+        actor=actor,
+        data={"from": old, "to": priority},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_subject_change(
+    *, ticket: Ticket, subject: str, actor, expected_version: int | None = None
+) -> Ticket:
+    """Give the ticket a clearer subject (the customer's first words are often vague)."""
+    _refuse_when_closed(ticket)
+    subject = _clean_subject(subject)
+    old = ticket.subject
+    if old == subject:
+        return ticket
+    _apply(ticket, expected_version=expected_version, now=timezone.now(), subject=subject)
+    event_record(
+        ticket=ticket,
+        kind="ticket.subject_changed",
+        actor=actor,
+        data={"from": old, "to": subject},
+    )
+    return ticket
+
+
+# --- Organisation -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def agent_profile_set(
+    *,
+    user: User,
+    departments: Iterable[Department],
+    highest_line: int = 1,
+    is_team_lead: bool = False,
+    extension: str = "",
+) -> Agent:
+    """Place a staff user in departments up to a line (admin and demo data)."""
+    if not roles.is_staff_member(user):
+        raise DomainError(_("Only agents, team leads and management can work tickets."))
+    if highest_line not in (1, 2, 3):
+        raise DomainError(_("The line must be 1, 2 or 3."), field="highest_line")
+    agent, _created = Agent.objects.update_or_create(
+        user=user,
+        defaults={
+            "highest_line": highest_line,
+            "is_team_lead": is_team_lead,
+            "extension": extension,
+        },
+    )
+    agent.departments.set(departments)
+    return agent
