@@ -135,6 +135,9 @@ class TicketCounter(models.Model):
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
 
 class Ticket(models.Model):
     """One customer request, wherever it sits; changed only through `tickets.services`."""

@@ -280,8 +280,8 @@ def _timeline_entry(event: TicketEvent, queues: dict[int, str]) -> dict:
     elif "to_queue" in data:
         before, after = queues.get(data.get("from_queue"), "?"), queues.get(data["to_queue"], "?")
     elif event.kind in ("ticket.assigned", "ticket.unassigned"):
-        before = (data.get("from") or {}).get("name", "–")
-        after = (data.get("to") or {}).get("name", "–")
+        before = (data.get("from") or {}).get("name", "")
+        after = (data.get("to") or {}).get("name", "")
     elif event.kind == "ticket.subject_changed":
         before, after = data.get("from", ""), data.get("to", "")
     elif event.kind == "ticket.created":

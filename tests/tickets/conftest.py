@@ -14,10 +14,13 @@ from django.contrib.auth.models import User
 from helpdesk import services as helpdesk_services
 from helpdesk.choices import Role
 from tests.conftest import PASSWORD
-from tests.customers.conftest import erika, malte  # noqa: F401 - fixtures used here
+from tests.customers import conftest as customer_fixtures
 from tickets import services
 from tickets.choices import Channel
 from tickets.models import Department, Queue, SupportArea
+
+erika = customer_fixtures.erika
+malte = customer_fixtures.malte
 
 
 def department(slug: str) -> Department:
