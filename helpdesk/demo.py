@@ -41,7 +41,13 @@ def seed(*, stdout) -> list[dict]:
         _token, key = services.api_token_create(
             user=phone,
             name="Demo phone system",
-            scopes=["customers:read", "customers:verify", "connections:write"],
+            scopes=[
+                "customers:read",
+                "customers:verify",
+                "connections:write",
+                "tickets:read",
+                "tickets:write",
+            ],
         )
         stdout.write(f"API token for phone-system (shown once): {key}")
     return logins
