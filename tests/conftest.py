@@ -3,8 +3,10 @@ first-line agent, carol a billing agent, tina a team lead, max management, and
 phone_system an integration user."""
 
 import os
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 
 from helpdesk import services
@@ -26,6 +28,22 @@ def skip_or_fail(reason: str) -> None:
 def _fast_password_hashing(settings):
     """PBKDF2's real cost belongs in production, not in hundreds of test logins."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_organisation(request):
+    """Transactional tests (live server, threads, a real worker) flush the tables after each
+    test, taking the departments and support areas the migrations created with them; put
+    them back for every such test."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    organisation = import_module("tickets.migrations.0002_default_organisation")
+    organisation.create(django_apps, None)
 
 
 @pytest.fixture(autouse=True)
