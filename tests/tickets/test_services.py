@@ -5,13 +5,21 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from helpdesk.errors import DomainError, StaleEdit
 from tests.tickets.conftest import area, department, queue
 from tickets import services
 from tickets.choices import Channel, MessageKind, Priority, Status
 from tickets.models import Attachment, Ticket, TicketCounter, TicketEvent, TicketMessage
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Refusals are matched by their English wording."""
+    with translation.override("en"):
+        yield
+
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
