@@ -28,6 +28,16 @@ class DepartmentAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "department", "line", "is_active"]
+    list_filter = ["department", "line", "is_active"]
+    list_select_related = ["department"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(SupportArea)
 class SupportAreaAdmin(admin.ModelAdmin):
     list_display = ["name", "first_queue", "ivr_choice", "in_portal", "is_active", "position"]
