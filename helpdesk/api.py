@@ -1,8 +1,9 @@
 """API plumbing shared by every app: JSON errors, the token scheme in the schema, `me`."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -46,6 +47,12 @@ def exception_handler(exc, context):
         return Response(
             {"errors": [{"field": exc.field, "message": exc.message, "code": "refused"}]},
             status=exc.status_code,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        message = _("The request is too large.")
+        return Response(
+            {"errors": [{"field": None, "message": message, "code": "too_large"}]},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(

@@ -196,6 +196,9 @@ class Ticket(models.Model):
                 fields=["queue", "status", "priority", "created_at", "id"],
                 name="ticket_queue_priority",
             ),
+            # The API's lists: newest first, whole or per queue, whatever the status.
+            models.Index(fields=["created_at", "id"], name="ticket_created"),
+            models.Index(fields=["queue", "created_at", "id"], name="ticket_queue_created"),
             models.Index(fields=["assignee", "status", "created_at"], name="ticket_assignee"),
             models.Index(fields=["customer", "created_at"], name="ticket_customer"),
         ]

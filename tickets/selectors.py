@@ -10,7 +10,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -18,7 +21,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, search_text
 from tickets import permissions
 from tickets.choices import DONE_STATUSES, OPEN_STATUSES, Priority, Status
-from tickets.models import Attachment, Queue, Ticket, TicketEvent, TicketMessage
+from tickets.models import Attachment, Queue, SupportArea, Ticket, TicketEvent, TicketMessage
 
 PAGE_SIZE = 50
 REFERENCE_RE = re.compile(r"^#?(\d{4}-\d{6,7})$")
@@ -166,7 +169,8 @@ def queue_overview(*, user) -> list[dict]:
         )
     }
     empty = {"active": 0, "unassigned": 0, "new": 0, "urgent": 0}
-    return [{"queue": queue, **counts.get(queue.pk, empty)} for queue in queues]
+    # The count rows carry the queue id under "queue": the object must win.
+    return [{**counts.get(queue.pk, empty), "queue": queue} for queue in queues]
 
 
 def my_ticket_count(*, user) -> int:
@@ -326,3 +330,93 @@ def portal_ticket_list(*, user, done: bool, cursor: str = "") -> Page:
     return keyset_page(
         rows.select_related("support_area"), order=SORTS["updated"], cursor=cursor, size=20
     )
+
+
+# --- API --------------------------------------------------------------------------------
+
+
+def ticket_message_rows(*, user, ticket: Ticket) -> QuerySet[TicketMessage]:
+    """The conversation as a queryset to paginate: authors joined, attachments in one query."""
+    return (
+        permissions.messages_visible_to(user, ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    )
+
+
+def queue_list(*, user) -> QuerySet[Queue]:
+    """The user's active queues with their department and count of active tickets (1 query).
+
+    The count is a subquery per queue on the (queue, status, …) index, so it reads only
+    that queue's active tickets, never the whole table.
+    """
+    active = (
+        Ticket.objects.filter(queue=OuterRef("pk"), status__in=OPEN_STATUSES)
+        .order_by()
+        .values("queue")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return permissions.queues_visible_to(user).annotate(
+        active=Coalesce(Subquery(active, output_field=IntegerField()), 0)
+    )
+
+
+def support_area_list() -> QuerySet[SupportArea]:
+    """Support areas new tickets may be opened in (the phone system maps IVR choices to them)."""
+    return SupportArea.objects.filter(is_active=True)
+
+
+# --- Customer portal --------------------------------------------------------------------
+
+
+def portal_request_page(*, user, done: bool, cursor: str = "") -> Page:
+    """`portal_ticket_list` with each row's last activity: a status change or a message.
+
+    `updated_at` moves with status and queue changes only, so an agent's reply on an open
+    request would otherwise not show as news to the customer.
+    """
+    page = portal_ticket_list(user=user, done=done, cursor=cursor)
+    for ticket in page.rows:
+        last_message_at = ticket.last_message_at or ticket.updated_at
+        ticket.last_activity_at = max(ticket.updated_at, last_message_at)
+    return page
+
+
+def portal_reopen_until(*, ticket: Ticket) -> datetime | None:
+    """Until when a customer's message reopens this resolved request (None: not resolved)."""
+    if ticket.status != Status.RESOLVED or ticket.resolved_at is None:
+        return None
+    return ticket.resolved_at + timedelta(days=settings.TICKET_REOPEN_DAYS)
+
+
+def portal_reply_allowed(*, ticket: Ticket, now: datetime) -> bool:
+    """Whether the customer may still write on this request; the same rule as
+    `services.ticket_customer_message_add`, asked before showing the form."""
+    if ticket.status == Status.CLOSED:
+        return False
+    until = portal_reopen_until(ticket=ticket)
+    return ticket.status != Status.RESOLVED or (until is not None and now <= until)
+
+
+def queue_agents(*, queue: Queue) -> list:
+    """Users who may work this queue (its department, up to their line), by name (1 query)."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            agent__departments=queue.department_id,
+            agent__highest_line__gte=queue.line,
+        )
+        .order_by("first_name", "last_name", "username")
+        .distinct()
+    )
+
+
+def support_area_for_ivr(choice: str) -> SupportArea | None:
+    """The active support area a phone system's IVR choice stands for (None if unknown)."""
+    choice = (choice or "").strip()
+    if not choice:
+        return None
+    return SupportArea.objects.select_related("first_queue__department").filter(
+        ivr_choice=choice, is_active=True
+    ).first()

@@ -212,8 +212,11 @@ def test_latin1_text_files_are_accepted(ticket, bob, media):
 # --- Conversation ----------------------------------------------------------------------------
 
 
-def test_first_reply_stamps_first_response_opens_and_mails_the_customer(ticket, bob):
-    reply = services.ticket_reply(ticket=ticket, actor=bob, body="Wir prüfen die Abbuchung.")
+def test_first_reply_stamps_first_response_opens_and_mails_the_customer(
+    ticket, bob, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = services.ticket_reply(ticket=ticket, actor=bob, body="Wir prüfen die Abbuchung.")
     ticket.refresh_from_db()
     assert ticket.first_response_at == reply.created_at
     assert ticket.status == Status.OPEN
@@ -226,8 +229,11 @@ def test_first_reply_stamps_first_response_opens_and_mails_the_customer(ticket, 
     assert reply.emailed_at is not None
 
 
-def test_the_reply_mail_goes_out_once_even_if_the_task_runs_twice(ticket, bob):
-    reply = services.ticket_reply(ticket=ticket, actor=bob, body="Antwort")
+def test_the_reply_mail_goes_out_once_even_if_the_task_runs_twice(
+    ticket, bob, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = services.ticket_reply(ticket=ticket, actor=bob, body="Antwort")
     assert services.ticket_reply_email_send(message_id=reply.pk) is False
     assert len(mail.outbox) == 1
 
@@ -249,18 +255,22 @@ def test_reply_can_set_waiting_for_customer(ticket, bob):
     assert ticket.status == Status.WAITING_CUSTOMER
 
 
-def test_internal_notes_are_never_mailed(ticket, bob):
-    services.ticket_note_add(ticket=ticket, actor=bob, body="Kunde klingt verärgert")
+def test_internal_notes_are_never_mailed(ticket, bob, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_note_add(ticket=ticket, actor=bob, body="Kunde klingt verärgert")
     assert mail.outbox == []
     ticket.refresh_from_db()
     assert ticket.first_response_at is None
 
 
-def test_replying_to_a_closed_ticket_is_refused(ticket, bob):
+def test_replying_to_a_closed_ticket_is_refused(ticket, bob, django_capture_on_commit_callbacks):
     services.ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=bob)
     services.ticket_transition(ticket=ticket, to=Status.CLOSED, actor=bob)
     before = _snapshot(ticket)
-    with pytest.raises(DomainError, match="closed"):
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(DomainError, match="closed"),
+    ):
         services.ticket_reply(ticket=ticket, actor=bob, body="Noch etwas")
     assert _snapshot(ticket) == before
     assert mail.outbox == []
