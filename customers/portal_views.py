@@ -57,9 +57,8 @@ def contract_cancel(request, contract_id: int):
         except DomainError as exc:
             error, status = exc.message, exc.status_code
         else:
-            # The tickets issue adds a ticket for the contracts department here, so the
-            # cancellation is confirmed by a person; until then the customer event is the
-            # record agents see.
+            # The service also opened a ticket for the contracts department, who confirm
+            # the cancellation; the customer follows it under "My requests".
             messages.success(
                 request,
                 _("We have received your cancellation of contract %(number)s. It ends on %(date)s.")
@@ -67,6 +66,10 @@ def contract_cancel(request, contract_id: int):
                     "number": contract.number,
                     "date": formats.date_format(contract.end_date, "DATE_FORMAT"),
                 },
+            )
+            messages.info(
+                request,
+                _("Our contracts team will confirm it; you can follow it under “My requests”."),
             )
             return redirect("portal-contracts")
     earliest_end = None

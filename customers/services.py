@@ -7,7 +7,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
@@ -36,6 +36,9 @@ from customers.models import (
 from helpdesk import crypto
 from helpdesk import permissions as roles
 from helpdesk.errors import DomainError, StaleEdit
+from tickets import services as ticket_services
+from tickets.choices import Channel
+from tickets.models import SupportArea
 
 # Longer input is not hashed (it cannot be right), but still costs one hash and counts.
 PHONE_PASSWORD_MAX_LENGTH = 64
@@ -371,19 +374,28 @@ def verification_require(*, customer: Customer, agent, now: datetime | None = No
 # --- Contracts --------------------------------------------------------------------------
 
 
+def _is_the_customer(*, customer: Customer, actor) -> bool:
+    return customer.user_id is not None and customer.user_id == actor.pk
+
+
 def _require_verification_if_staff(*, customer: Customer, actor) -> None:
-    if customer.user_id is not None and customer.user_id == actor.pk:
+    if _is_the_customer(customer=customer, actor=actor):
         return  # the customer acting in the portal
     verification_require(customer=customer, agent=actor)
 
 
+CANCELLATION_SUPPORT_AREA = "cancellation"
+
+
 @transaction.atomic
 def contract_cancel(*, contract: Contract, actor, notice_given_on: date | None = None) -> Contract:
-    """Record a cancellation: the contract ends on the earliest possible day.
+    """Record a cancellation: the contract ends on the earliest possible day, and a ticket
+    asks the contracts department to confirm it.
 
     The customer cancels in the portal; an agent may cancel on the caller's behalf only
     with an open phone-password verification.
     """
+    by_customer = _is_the_customer(customer=contract.customer, actor=actor)
     _require_verification_if_staff(customer=contract.customer, actor=actor)
     notice_given_on = notice_given_on or timezone.localdate()
     end = contract.earliest_end(notice_given_on=notice_given_on)
@@ -395,14 +407,61 @@ def contract_cancel(*, contract: Contract, actor, notice_given_on: date | None =
     )
     if not updated:
         raise StaleEdit(_("This contract is no longer active; reload to see its state."))
+    ticket = _cancellation_ticket_create(
+        contract=contract,
+        end=end,
+        notice_given_on=notice_given_on,
+        by_customer=by_customer,
+        actor=actor,
+    )
     event_record(
         customer=contract.customer,
         kind="contract.cancellation_requested",
         actor=actor,
-        data={"contract": contract.number, "end_date": end.isoformat()},
+        data={"contract": contract.number, "end_date": end.isoformat(), "ticket": ticket.reference},
     )
     contract.refresh_from_db()
     return contract
+
+
+def _cancellation_ticket_create(
+    *, contract: Contract, end: date, notice_given_on: date, by_customer: bool, actor
+):
+    """The contracts department's ticket for a cancellation, in the customer's language
+    (the customer reads it under "My requests" as their own message)."""
+    customer = contract.customer
+    # Without its support area the cancellation is refused (and rolled back) rather than
+    # recorded with nobody asked to confirm it.
+    area = (
+        SupportArea.objects.select_related("first_queue")
+        .filter(slug=CANCELLATION_SUPPORT_AREA, is_active=True)
+        .first()
+    )
+    if area is None:
+        raise DomainError(
+            _("The cancellation could not be recorded right now. Please try again later.")
+        )
+    with translation.override(customer.language or settings.LANGUAGE_CODE):
+        subject = _("Cancellation of contract %(number)s") % {"number": contract.number}
+        lines = [
+            _("Please cancel my contract %(number)s (%(product)s).")
+            % {"number": contract.number, "product": contract.product.name},
+            _("Requested end date: %(date)s (the earliest possible date).")
+            % {"date": formats.date_format(end, "DATE_FORMAT")},
+            _("Notice given on: %(date)s.")
+            % {"date": formats.date_format(notice_given_on, "DATE_FORMAT")},
+            _("Cancelled by the customer in the portal.")
+            if by_customer
+            else _("Taken by phone from the caller, verified with the phone password."),
+        ]
+    return ticket_services.ticket_create(
+        customer=customer,
+        subject=subject,
+        body="\n".join(lines),
+        channel=Channel.PORTAL if by_customer else Channel.PHONE,
+        support_area=area,
+        actor=actor,
+    )
 
 
 @transaction.atomic

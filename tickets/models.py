@@ -4,6 +4,8 @@ Invariants live in the database where they can (unique references, one queue per
 department and line, lines 1-3) so a racing writer hits an IntegrityError.
 """
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -212,6 +214,19 @@ class Ticket(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status in DONE_STATUSES
+
+    def reopen_until(self) -> datetime | None:
+        """Until when a customer's message reopens this resolved ticket (None: not resolved)."""
+        if self.status != Status.RESOLVED or self.resolved_at is None:
+            return None
+        return self.resolved_at + timedelta(days=settings.TICKET_REOPEN_DAYS)
+
+    def accepts_customer_message(self, now: datetime) -> bool:
+        """Customers write on anything not closed; on a resolved ticket only for a while."""
+        if self.status == Status.CLOSED:
+            return False
+        until = self.reopen_until()
+        return self.status != Status.RESOLVED or (until is not None and now <= until)
 
 
 class TicketMessage(models.Model):

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -385,18 +384,12 @@ def portal_request_page(*, user, done: bool, cursor: str = "") -> Page:
 
 def portal_reopen_until(*, ticket: Ticket) -> datetime | None:
     """Until when a customer's message reopens this resolved request (None: not resolved)."""
-    if ticket.status != Status.RESOLVED or ticket.resolved_at is None:
-        return None
-    return ticket.resolved_at + timedelta(days=settings.TICKET_REOPEN_DAYS)
+    return ticket.reopen_until()
 
 
 def portal_reply_allowed(*, ticket: Ticket, now: datetime) -> bool:
-    """Whether the customer may still write on this request; the same rule as
-    `services.ticket_customer_message_add`, asked before showing the form."""
-    if ticket.status == Status.CLOSED:
-        return False
-    until = portal_reopen_until(ticket=ticket)
-    return ticket.status != Status.RESOLVED or (until is not None and now <= until)
+    """Whether the customer may still write on this request (asked before showing the form)."""
+    return ticket.accepts_customer_message(now)
 
 
 def queue_agents(*, queue: Queue) -> list:
@@ -417,6 +410,8 @@ def support_area_for_ivr(choice: str) -> SupportArea | None:
     choice = (choice or "").strip()
     if not choice:
         return None
-    return SupportArea.objects.select_related("first_queue__department").filter(
-        ivr_choice=choice, is_active=True
-    ).first()
+    return (
+        SupportArea.objects.select_related("first_queue__department")
+        .filter(ivr_choice=choice, is_active=True)
+        .first()
+    )

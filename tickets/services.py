@@ -8,7 +8,7 @@ on the version the caller saw, so a stale edit is refused instead of overwriting
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from pathlib import PurePath
 
@@ -258,8 +258,10 @@ def _message_add(
     )
     _attachments_store(message, uploads)
     if kind != MessageKind.NOTE:
-        Ticket.objects.filter(pk=ticket.pk).update(last_message_at=now)
-        ticket.last_message_at = now
+        # Not a change of the ticket's fields, so no version bump: a reply does not make
+        # a colleague's open priority form stale.
+        Ticket.objects.filter(pk=ticket.pk).update(last_message_at=now, updated_at=now)
+        ticket.last_message_at = ticket.updated_at = now
     return message
 
 
@@ -411,9 +413,7 @@ def ticket_customer_message_add(
     """
     now = now or timezone.now()
     body = _clean_body(body)
-    if ticket.status == Status.CLOSED or (
-        ticket.status == Status.RESOLVED and not _reopenable(ticket, now)
-    ):
+    if not ticket.accepts_customer_message(now):
         raise DomainError(
             _("This request is closed. Please open a new request; you may mention %(ref)s.")
             % {"ref": ticket.reference}
@@ -433,11 +433,6 @@ def ticket_customer_message_add(
         ticket.refresh_from_db()
         ticket_transition(ticket=ticket, to=Status.OPEN, actor=actor, note="customer replied")
     return message
-
-
-def _reopenable(ticket: Ticket, now: datetime) -> bool:
-    window = timedelta(days=settings.TICKET_REOPEN_DAYS)
-    return ticket.resolved_at is not None and now - ticket.resolved_at <= window
 
 
 def ticket_reply_email_send(*, message_id: int) -> bool:

@@ -3,12 +3,15 @@
 from datetime import date
 
 import pytest
+from django.utils import formats, translation
 
 from customers import services
 from customers.choices import ContractStatus
 from customers.models import Contract, CustomerEvent, add_months
 from helpdesk.errors import DomainError, StaleEdit
 from tests.customers.conftest import PHONE_PASSWORD
+from tickets.choices import Channel, MessageKind, Status
+from tickets.models import SupportArea, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +67,75 @@ def test_another_customer_cannot_cancel(erika_contract, mallory):
     with pytest.raises(DomainError):
         services.contract_cancel(contract=erika_contract, actor=mallory)
     assert Contract.objects.get(pk=erika_contract.pk).status == ContractStatus.ACTIVE
+
+
+def de_date(day: date) -> str:
+    with translation.override("de"):
+        return formats.date_format(day, "DATE_FORMAT")
+
+
+def test_a_customers_cancellation_opens_a_ticket_for_the_contracts_department(
+    erika_contract, alice
+):
+    services.contract_cancel(
+        contract=erika_contract, actor=alice, notice_given_on=date(2026, 11, 23)
+    )
+    ticket = Ticket.objects.get()
+    assert ticket.queue.department.slug == "contracts"
+    assert ticket.support_area.slug == "cancellation"
+    assert ticket.customer == erika_contract.customer
+    assert ticket.channel == Channel.PORTAL and ticket.status == Status.NEW
+    assert "V-1000001-1" in ticket.subject
+    message = ticket.messages.get()
+    assert message.kind == MessageKind.CUSTOMER and message.author == alice
+    assert "V-1000001-1" in message.body and "DSL 100" in message.body
+    assert de_date(date(2027, 2, 28)) in message.body  # the requested end date
+    assert de_date(date(2026, 11, 23)) in message.body  # notice given on
+    assert ticket.events.get(kind="ticket.created").actor == alice
+    event = CustomerEvent.objects.get(kind="contract.cancellation_requested")
+    assert event.data["ticket"] == ticket.reference
+
+
+def test_an_agents_cancellation_opens_a_phone_ticket_in_the_agents_name(erika, erika_contract, bob):
+    services.phone_password_verify(customer=erika, spoken=PHONE_PASSWORD, agent=bob)
+    services.contract_cancel(contract=erika_contract, actor=bob)
+    ticket = Ticket.objects.get()
+    assert ticket.queue.department.slug == "contracts"
+    assert ticket.channel == Channel.PHONE
+    assert ticket.messages.get().author == bob
+    assert ticket.events.get(kind="ticket.created").actor == bob
+
+
+def test_a_refused_cancellation_opens_no_ticket(erika, erika_contract, alice, bob, mallory):
+    with pytest.raises(DomainError):
+        services.contract_cancel(contract=erika_contract, actor=bob)  # not verified
+    with pytest.raises(DomainError):
+        services.contract_cancel(contract=erika_contract, actor=mallory)
+    services.contract_cancel(contract=erika_contract, actor=alice)
+    with pytest.raises(StaleEdit):
+        services.contract_cancel(contract=erika_contract, actor=alice)
+    assert Ticket.objects.count() == 1
+
+
+def test_without_the_cancellation_area_nothing_is_recorded(erika_contract, alice):
+    SupportArea.objects.filter(slug="cancellation").update(is_active=False)
+    with pytest.raises(DomainError):
+        services.contract_cancel(contract=erika_contract, actor=alice)
+    assert Contract.objects.get(pk=erika_contract.pk).status == ContractStatus.ACTIVE
+    assert not Ticket.objects.exists()
+    assert not CustomerEvent.objects.filter(kind="contract.cancellation_requested").exists()
+
+
+def test_the_cancellation_ticket_is_written_in_the_customers_language(erika_contract, alice):
+    erika_contract.customer.language = "en"
+    erika_contract.customer.save(update_fields=["language"])
+    with translation.override("de"):
+        services.contract_cancel(contract=erika_contract, actor=alice)
+    with translation.override("en"):
+        expected = translation.gettext("Cancellation of contract %(number)s") % {
+            "number": "V-1000001-1"
+        }
+    assert Ticket.objects.get().subject == expected
 
 
 def test_tariff_change_needs_verification_and_the_same_kind(

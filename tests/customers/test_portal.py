@@ -24,6 +24,8 @@ from customers.choices import ContractStatus, InvoiceStatus, Segment, ServiceKin
 from customers.models import Contract, Customer, CustomerEvent, Invoice, Product, add_months
 from helpdesk.errors import DomainError
 from tests.conftest import PASSWORD
+from tickets.choices import Channel
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -334,7 +336,9 @@ def test_cancelling_records_the_request_end_date_and_an_event(
 ):
     client.force_login(alice)
     expected = alice_contract.earliest_end(notice_given_on=timezone.localdate())
-    with django_assert_max_num_queries(9):
+    # The cancellation and the contracts department's ticket (reference number, ticket,
+    # first message, events) are written in one transaction.
+    with django_assert_max_num_queries(21):
         response = client.post(reverse("portal-contract-cancel", args=[alice_contract.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("portal-contracts")
@@ -345,12 +349,22 @@ def test_cancelling_records_the_request_end_date_and_an_event(
     event = CustomerEvent.objects.get(kind="contract.cancellation_requested")
     assert event.customer == alice_customer
     assert event.actor == alice
-    assert event.data == {"contract": "V-3000001-1", "end_date": expected.isoformat()}
+    ticket = Ticket.objects.get()
+    assert event.data == {
+        "contract": "V-3000001-1",
+        "end_date": expected.isoformat(),
+        "ticket": ticket.reference,
+    }
     listing = page_of(client.get(response["Location"]))
     assert de_date(expected, "DATE_FORMAT") in listing  # the success message
     assert de("Cancellation requested") in listing
     cancel_url = reverse("portal-contract-cancel", args=[alice_contract.pk])
     assert f'href="{cancel_url}"' not in listing
+    # The contracts department confirms it; alice follows it under "My requests".
+    assert ticket.queue.department.slug == "contracts"
+    assert ticket.customer == alice_customer and ticket.channel == Channel.PORTAL
+    assert "V-3000001-1" in ticket.subject
+    assert ticket.reference in page_of(client.get(reverse("portal-home")))
 
 
 def test_cancelling_twice_gives_a_clear_error_and_changes_nothing(client, alice, alice_contract):
@@ -370,6 +384,7 @@ def test_cancelling_twice_gives_a_clear_error_and_changes_nothing(client, alice,
     alice_contract.refresh_from_db()
     assert alice_contract.end_date == first_end
     assert CustomerEvent.objects.filter(kind="contract.cancellation_requested").count() == 1
+    assert Ticket.objects.count() == 1
 
 
 def test_an_ended_contract_shows_its_state_and_cannot_be_cancelled(
@@ -387,6 +402,7 @@ def test_an_ended_contract_shows_its_state_and_cannot_be_cancelled(
     assert alice_ended_contract.status == ContractStatus.ENDED
     assert alice_ended_contract.end_date == date(2021, 4, 30)
     assert not CustomerEvent.objects.filter(kind="contract.cancellation_requested").exists()
+    assert not Ticket.objects.exists()
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -401,6 +417,7 @@ def test_mallory_gets_404_on_alices_cancel_page(
     alice_contract.refresh_from_db()
     assert alice_contract.status == ContractStatus.ACTIVE
     assert not CustomerEvent.objects.filter(kind="contract.cancellation_requested").exists()
+    assert not Ticket.objects.exists()
 
 
 def test_a_missing_contract_is_404_too(client, alice, alice_customer):
