@@ -15,6 +15,8 @@ def navigation(request) -> dict:
     if permissions.can_use_workspace(user):
         side = "workspace"
         items.append((reverse("agent-home"), _("Workspace")))
+        items.append((reverse("tickets:my-tickets"), _("My tickets")))
+        items.append((reverse("tickets:ticket-search"), _("Tickets")))
         items.append((reverse("customers:customer-search"), _("Customers")))
         items.append((reverse("api-docs"), _("API documentation")))
         if user.is_staff:

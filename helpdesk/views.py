@@ -7,6 +7,8 @@ from django.views.decorators.http import require_GET
 
 from helpdesk import forms, permissions
 from helpdesk.health import health_report
+from tickets import permissions as ticket_permissions
+from tickets import selectors as ticket_selectors
 
 
 def home(request):
@@ -35,12 +37,27 @@ class PortalLoginView(AgentLoginView):
 
 @permissions.workspace_required
 def agent_home(request):
-    return render(request, "agent/home.html")
+    """The agent's start: their queues with counts, their tickets, a ticket search."""
+    # Without an agent profile nobody can assign the user a ticket: no count to ask for.
+    has_profile = ticket_permissions.agent_of(request.user) is not None
+    return render(
+        request,
+        "agent/home.html",
+        {
+            "queues": ticket_selectors.queue_overview(user=request.user),
+            "has_agent_profile": has_profile,
+            "my_ticket_count": ticket_selectors.my_ticket_count(user=request.user)
+            if has_profile
+            else 0,
+        },
+    )
 
 
 @permissions.portal_required
 def portal_home(request):
-    return render(request, "portal/home.html")
+    """The customer's start page: their open requests first, then the account pages."""
+    open_requests = ticket_selectors.portal_request_page(user=request.user, done=False)
+    return render(request, "portal/home.html", {"open_requests": open_requests})
 
 
 @never_cache

@@ -1,8 +1,27 @@
-"""Agent workspace pages for tickets (thin views, STYLE R9)."""
+"""Agent workspace pages for tickets (thin views, STYLE R9).
 
-from django.http import FileResponse
+Views look tickets up through `tickets.permissions` (404 for what the user may not see,
+403 for what they may not do), read through `tickets.selectors` and change tickets only
+through `tickets.services`. Every form posts without JavaScript; with htmx the same
+endpoints answer with the partial to swap (the ticket area, a list row, the list).
+"""
 
-from tickets import permissions
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from customers import permissions as customer_permissions
+from helpdesk.errors import DomainError, StaleEdit
+from helpdesk.permissions import workspace_required
+from tickets import forms, permissions, selectors, services
+from tickets.choices import OPEN_STATUSES, Status
 
 
 def attachment_download(request, token: str):
@@ -14,3 +33,546 @@ def attachment_download(request, token: str):
         filename=attachment.filename,
         content_type=attachment.content_type,
     )
+
+
+def _is_htmx(request) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _decorate(rows, user) -> None:
+    """What each list row shows besides its fields: age in words, whether to offer "take"."""
+    agent = permissions.agent_of(user)
+    now = timezone.now()
+    for row in rows:
+        row.age = timesince(row.created_at, now, depth=1)
+        row.can_take = (
+            row.assignee_id is None
+            and row.status in OPEN_STATUSES
+            and agent is not None
+            and agent.can_work(row.queue)
+        )
+
+
+def _sees_department(user):
+    """A test whether the user may open tickets of a department (for foreign rows)."""
+    if permissions.sees_everything(user):
+        return lambda department_id: True
+    mine = set(permissions.department_ids_of(user))
+    return lambda department_id: department_id in mine
+
+
+# --- Lists ----------------------------------------------------------------------------
+
+
+def _list_context(request, *, tickets, with_assignee: bool) -> dict:
+    form = forms.TicketFilterForm(request.GET or None, with_assignee=with_assignee)
+    filters = form.to_filter()
+    page = selectors.ticket_list(
+        tickets=tickets,
+        user=request.user,
+        filters=filters,
+        cursor=request.GET.get("cursor", ""),
+    )
+    _decorate(page.rows, request.user)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+
+    def url_with(**changes) -> str:
+        params = query.copy()
+        for key, value in changes.items():
+            params[key] = value
+        return f"{request.path}?{params.urlencode()}"
+
+    return {
+        "filter_form": form,
+        "filters": filters,
+        "page": page,
+        "list_url": request.get_full_path(),
+        "first_url": f"{request.path}?{query.urlencode()}",
+        "next_url": url_with(cursor=page.next_cursor) if page.next_cursor else None,
+        "is_later_page": bool(request.GET.get("cursor")),
+        "sort_urls": {name: url_with(sort=name) for name in selectors.SORTS},
+    }
+
+
+def _render_list(request, context: dict):
+    if _is_htmx(request):
+        return render(request, "tickets/partials/ticket_list.html", context)
+    return render(request, "tickets/ticket_list.html", context)
+
+
+@workspace_required
+def queue_detail(request, queue_id: int):
+    """One queue's tickets: filter, sort, take; the table refreshes itself."""
+    overview = selectors.queue_overview(user=request.user)
+    queue = next((entry["queue"] for entry in overview if entry["queue"].pk == queue_id), None)
+    if queue is None:
+        raise Http404
+    tickets = permissions.tickets_visible_to(request.user).filter(queue=queue)
+    context = _list_context(request, tickets=tickets, with_assignee=True)
+    context.update({"title": str(queue), "queue": queue, "overview": overview, "row_kind": "queue"})
+    return _render_list(request, context)
+
+
+@workspace_required
+def my_tickets(request):
+    """The tickets assigned to the signed-in agent, in every queue."""
+    tickets = permissions.tickets_visible_to(request.user).filter(assignee=request.user)
+    context = _list_context(request, tickets=tickets, with_assignee=False)
+    context.update(
+        {
+            "title": _("My tickets"),
+            "overview": selectors.queue_overview(user=request.user),
+            "row_kind": "mine",
+            "show_queue": True,
+        }
+    )
+    return _render_list(request, context)
+
+
+@workspace_required
+def ticket_search(request):
+    """Find tickets by reference, customer number or words; an exact reference opens it."""
+    form = forms.TicketSearchForm(request.GET or None)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    cursor = request.GET.get("cursor", "")
+    page = selectors.ticket_search(user=request.user, query=query, cursor=cursor)
+    if not cursor and len(page.rows) == 1 and selectors.REFERENCE_RE.match(query):
+        return redirect(page.rows[0])
+    _decorate(page.rows, request.user)
+    next_url = None
+    if page.next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = page.next_cursor
+        next_url = f"{request.path}?{params.urlencode()}"
+    context = {
+        "form": form,
+        "query": query,
+        "page": page,
+        "next_url": next_url,
+        "row_kind": "search",
+        "show_queue": True,
+        "list_url": request.get_full_path(),
+    }
+    return render(request, "tickets/search.html", context)
+
+
+@workspace_required
+def customer_tickets(request, number: str):
+    """The "Tickets" section of the customer record, loaded into it by htmx."""
+    customer = customer_permissions.customer_for(request.user, number)
+    if not _is_htmx(request):
+        return redirect(f"{reverse('tickets:ticket-search')}?q={customer.number}")
+    summary = selectors.customer_ticket_summary(customer=customer)
+    sees = _sees_department(request.user)
+    for row in summary["recent"]:
+        row.visible = sees(row.queue.department_id)
+    return render(
+        request,
+        "tickets/partials/customer_tickets.html",
+        {"customer": customer, "summary": summary},
+    )
+
+
+# --- A new ticket -----------------------------------------------------------------------
+
+
+@never_cache
+@workspace_required
+def ticket_create(request, number: str):
+    """Open a ticket for a customer: what they ask on the phone, in a letter, chat or mail."""
+    customer = customer_permissions.customer_for(request.user, number)
+    form = forms.TicketCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_create(
+                customer=customer,
+                subject=data["subject"],
+                body=data["body"],
+                channel=data["channel"],
+                support_area=data["support_area"],
+                priority=data["priority"],
+                attachments=data["attachments"],
+                actor=request.user,
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Ticket %(reference)s opened in %(queue)s.")
+                % {"reference": ticket.reference, "queue": ticket.queue},
+            )
+            if permissions.tickets_visible_to(request.user).filter(pk=ticket.pk).exists():
+                return redirect(ticket)
+            return redirect(customer)  # routed to a department the agent does not see
+    return render(request, "tickets/ticket_create.html", {"customer": customer, "form": form})
+
+
+# --- One ticket -------------------------------------------------------------------------
+
+
+def _ticket(request, reference: str):
+    return permissions.ticket_for(
+        request.user,
+        reference,
+        selectors.ticket_queryset().select_related("previous_queue__department"),
+    )
+
+
+def _ticket_context(request, ticket, *, bound: dict | None = None, **extra) -> dict:
+    user = request.user
+    timeline = selectors.ticket_timeline(ticket=ticket)
+    summary = selectors.customer_ticket_summary(customer=ticket.customer, exclude=ticket)
+    sees = _sees_department(user)
+    for row in summary["recent"]:
+        row.visible = sees(row.queue.department_id)
+    agent = permissions.agent_of(user)
+    can_assign_others = permissions.can_assign_others(user)
+    ticket_forms = {
+        "reply": forms.ReplyForm(ticket=ticket, prefix="reply"),
+        "note": forms.NoteForm(ticket=ticket, prefix="note"),
+        "status": forms.StatusForm(ticket=ticket, prefix="status"),
+        "priority": forms.PriorityForm(
+            ticket=ticket, prefix="priority", initial={"priority": ticket.priority}
+        ),
+        "escalate": forms.EscalateForm(ticket=ticket, prefix="escalate"),
+        "handoff": forms.HandoffForm(ticket=ticket, prefix="handoff"),
+        "hand_back": forms.HandBackForm(ticket=ticket, prefix="hand_back"),
+        "take": forms.VersionOnlyForm(ticket=ticket, prefix="take"),
+        "unassign": forms.VersionOnlyForm(ticket=ticket, prefix="unassign"),
+    }
+    if can_assign_others:
+        ticket_forms["assign"] = forms.AssignForm(
+            ticket=ticket, prefix="assign", initial={"assignee": ticket.assignee_id}
+        )
+    if bound:
+        _focus_refused(ticket_forms, bound)
+    is_mine = ticket.assignee_id == user.pk
+    return {
+        "ticket": ticket,
+        "conversation": selectors.ticket_messages(user=user, ticket=ticket),
+        "timeline": timeline,
+        "handover": selectors.ticket_last_handover(timeline=timeline),
+        "summary": summary,
+        "forms": ticket_forms,
+        "open_form": next(iter(bound), None) if bound else None,
+        "is_mine": is_mine,
+        "can_take": ticket.assignee_id is None
+        and ticket.status in OPEN_STATUSES
+        and agent is not None
+        and agent.can_work(ticket.queue),
+        "can_unassign": ticket.assignee_id is not None
+        and ticket.status != Status.CLOSED
+        and (is_mine or can_assign_others),
+        "can_assign_others": can_assign_others,
+        "is_closed": ticket.status == Status.CLOSED,
+        **extra,
+    }
+
+
+def _focus_refused(ticket_forms: dict, bound: dict) -> None:
+    """Put the refused form in place of the empty one, and the cursor on its first error."""
+    ticket_forms.update(bound)
+    name, form = next(iter(bound.items()))
+    if name != "reply":
+        ticket_forms["reply"].fields["body"].widget.attrs.pop("autofocus", None)
+    invalid = [field for field in form.errors if field in form.fields and field != "version"]
+    if invalid:
+        form.fields[invalid[0]].widget.attrs["autofocus"] = True
+
+
+def _render_ticket(request, ticket, **kwargs):
+    template = "tickets/partials/ticket.html" if _is_htmx(request) else "tickets/ticket_detail.html"
+    return render(request, template, _ticket_context(request, ticket, **kwargs))
+
+
+@never_cache
+@workspace_required
+def ticket_detail(request, reference: str):
+    """Everything about one ticket on one page, with every action at most two clicks away."""
+    return _render_ticket(request, _ticket(request, reference))
+
+
+def _safe_next(request) -> str | None:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+def _succeeded(request, reference: str, notice: str, *, origin_url: str):
+    """After a change: show the ticket again, or, if it left the agent's view, the queue."""
+    try:
+        ticket = _ticket(request, reference)
+    except Http404:
+        ticket = None
+    if _is_htmx(request):
+        if ticket is None:
+            messages.success(request, notice)
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = origin_url
+            return response
+        return _render_ticket(request, ticket, notice=notice)
+    messages.success(request, notice)
+    return redirect(ticket or origin_url)
+
+
+def _act(request, reference: str, *, form_class, prefix: str, run, notice):
+    """Run one action from its form; refusals come back next to the form, nothing changed."""
+    ticket = _ticket(request, reference)
+    permissions.ensure_can_work(request.user, ticket)
+    origin_url = ticket.queue.get_absolute_url()
+    form = form_class(request.POST, request.FILES, ticket=ticket, prefix=prefix)
+    stale = None
+    if form.is_valid():
+        try:
+            run(ticket, form.cleaned_data)
+        except StaleEdit as error:
+            stale = error.message
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            message = notice(ticket, form.cleaned_data) if callable(notice) else notice
+            return _succeeded(request, reference, message, origin_url=origin_url)
+    # Read the ticket again: a refused service call may have changed the instance in memory.
+    return _render_ticket(request, _ticket(request, reference), bound={prefix: form}, stale=stale)
+
+
+def _version(data) -> int:
+    return data["version"]
+
+
+@workspace_required
+@require_POST
+def ticket_reply(request, reference: str):
+    def run(ticket, data):
+        services.ticket_reply(
+            ticket=ticket,
+            actor=request.user,
+            body=data["body"],
+            attachments=data["attachments"],
+            status=data["status"] or None,
+            expected_version=_version(data),
+        )
+
+    return _act(
+        request,
+        reference,
+        form_class=forms.ReplyForm,
+        prefix="reply",
+        run=run,
+        notice=_("Reply sent to the customer."),
+    )
+
+
+@workspace_required
+@require_POST
+def ticket_note(request, reference: str):
+    def run(ticket, data):
+        services.ticket_note_add(
+            ticket=ticket, actor=request.user, body=data["body"], attachments=data["attachments"]
+        )
+
+    return _act(
+        request,
+        reference,
+        form_class=forms.NoteForm,
+        prefix="note",
+        run=run,
+        notice=_("Internal note added."),
+    )
+
+
+@workspace_required
+@require_POST
+def ticket_status(request, reference: str):
+    def run(ticket, data):
+        services.ticket_transition(
+            ticket=ticket,
+            to=data["status"],
+            actor=request.user,
+            note=data["note"],
+            expected_version=_version(data),
+        )
+
+    return _act(
+        request,
+        reference,
+        form_class=forms.StatusForm,
+        prefix="status",
+        run=run,
+        notice=lambda ticket, data: (
+            _("Status set to “%(status)s”.") % {"status": Status(data["status"]).label}
+        ),
+    )
+
+
+@workspace_required
+@require_POST
+def ticket_priority(request, reference: str):
+    def run(ticket, data):
+        services.ticket_priority_change(
+            ticket=ticket,
+            priority=data["priority"],
+            actor=request.user,
+            expected_version=_version(data),
+        )
+
+    return _act(
+        request,
+        reference,
+        form_class=forms.PriorityForm,
+        prefix="priority",
+        run=run,
+        notice=lambda ticket, data: (
+            _("Priority set to “%(priority)s”.") % {"priority": ticket.get_priority_display()}
+        ),
+    )
+
+
+@workspace_required
+@require_POST
+def ticket_escalate(request, reference: str):
+    def run(ticket, data):
+        services.ticket_escalate(
+            ticket=ticket,
+            actor=request.user,
+            reason=data["reason"],
+            expected_version=_version(data),
+        )
+
+    return _act(
+        request,
+        reference,
+        form_class=forms.EscalateForm,
+        prefix="escalate",
+        run=run,
+        notice=lambda ticket, data: _("Escalated to %(queue)s.") % {"queue": ticket.queue},
+    )
+
+
+@workspace_required
+@require_POST
+def ticket_handoff(request, reference: str):
+    def run(ticket, data):
+        services.ticket_handoff(
+            ticket=ticket,
+            actor=request.user,
+            department=data["department"],
+            note=data["note"],
+            expected_version=_version(data),
+        )
+
+    return _act(
+        request,
+        reference,
+        form_class=forms.HandoffForm,
+        prefix="handoff",
+        run=run,
+        notice=lambda ticket, data: _("Handed off to %(queue)s.") % {"queue": ticket.queue},
+    )
+
+
+@workspace_required
+@require_POST
+def ticket_hand_back(request, reference: str):
+    def run(ticket, data):
+        services.ticket_hand_back(
+            ticket=ticket, actor=request.user, note=data["note"], expected_version=_version(data)
+        )
+
+    return _act(
+        request,
+        reference,
+        form_class=forms.HandBackForm,
+        prefix="hand_back",
+        run=run,
+        notice=lambda ticket, data: _("Handed back to %(queue)s.") % {"queue": ticket.queue},
+    )
+
+
+@workspace_required
+@require_POST
+def ticket_assign(request, reference: str):
+    def run(ticket, data):
+        permissions.ensure_can_assign(request.user, ticket, data["assignee"])
+        services.ticket_assign(
+            ticket=ticket,
+            assignee=data["assignee"],
+            actor=request.user,
+            expected_version=_version(data),
+        )
+
+    return _act(
+        request,
+        reference,
+        form_class=forms.AssignForm,
+        prefix="assign",
+        run=run,
+        notice=lambda ticket, data: (
+            _("Assigned to %(name)s.")
+            % {"name": data["assignee"].get_full_name() or data["assignee"].get_username()}
+        ),
+    )
+
+
+@workspace_required
+@require_POST
+def ticket_unassign(request, reference: str):
+    def run(ticket, data):
+        if ticket.assignee is not None:
+            # Putting back someone else's ticket is reassigning their work.
+            permissions.ensure_can_assign(request.user, ticket, ticket.assignee)
+        services.ticket_unassign(ticket=ticket, actor=request.user, expected_version=_version(data))
+
+    return _act(
+        request,
+        reference,
+        form_class=forms.VersionOnlyForm,
+        prefix="unassign",
+        run=run,
+        notice=_("The ticket is back in its queue."),
+    )
+
+
+@workspace_required
+@require_POST
+def ticket_take(request, reference: str):
+    """One click in a list row or on the ticket page; of two agents, one gets it."""
+    row_kind = request.POST.get("row", "")
+    if row_kind not in ("queue", "search"):
+        return _act(
+            request,
+            reference,
+            form_class=forms.VersionOnlyForm,
+            prefix="take",
+            run=lambda ticket, data: services.ticket_take(ticket=ticket, actor=request.user),
+            notice=_("You took this ticket."),
+        )
+    # From a list row: the row is swapped (htmx) or the list shown again.
+    ticket = _ticket(request, reference)
+    permissions.ensure_can_work(request.user, ticket)
+    problem = None
+    try:
+        services.ticket_take(ticket=ticket, actor=request.user)
+    except DomainError as error:
+        problem = error.message
+    if _is_htmx(request):
+        ticket = _ticket(request, reference)
+        _decorate([ticket], request.user)
+        ticket.problem = problem
+        ticket.just_taken = problem is None
+        return render(
+            request,
+            "tickets/partials/ticket_row.html",
+            {"ticket": ticket, "row_kind": row_kind, "show_queue": row_kind == "search"},
+        )
+    if problem:
+        messages.error(request, problem)
+    else:
+        messages.success(request, _("You took %(reference)s.") % {"reference": ticket.reference})
+    return redirect(_safe_next(request) or ticket.get_absolute_url())

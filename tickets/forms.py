@@ -1,0 +1,290 @@
+"""Forms of the agent workspace's ticket pages.
+
+Forms only read and shape input; every rule about what may happen to a ticket lives in
+`tickets.services`, whose `DomainError` the views put next to the form field it names.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core import validators
+from django.utils.translation import gettext_lazy as _
+
+from tickets import selectors, services
+from tickets.choices import MOVES, Channel, Priority, Status
+from tickets.models import Department, SupportArea
+
+AGENT_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.LETTER, Channel.CHAT]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; what they may be is checked by the service."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        single = super().clean
+        return [single(item, initial) for item in files if item]
+
+
+def _body_field(label, **attrs) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        widget=forms.Textarea(attrs={"rows": 5, **attrs}),
+        error_messages={"required": _("Write a message first.")},
+    )
+
+
+def _apply_limits(form: forms.Form) -> None:
+    """Message length and attachment limits, read per form (they come from the environment)."""
+    body = form.fields.get("body")
+    if body is not None:
+        body.max_length = settings.TICKET_MESSAGE_MAX_CHARS
+        body.validators.append(validators.MaxLengthValidator(body.max_length))
+        body.widget.attrs["maxlength"] = str(body.max_length)
+    attachments = form.fields.get("attachments")
+    if attachments is not None:
+        attachments.help_text = _(
+            "Up to %(count)d files, %(size)d MB each: PDF, images, text, office documents."
+        ) % {
+            "count": settings.TICKET_ATTACHMENTS_PER_MESSAGE,
+            "size": settings.TICKET_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+        }
+
+
+def _note_field(label, required_message, rows: int = 3) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=services.NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={"required": required_message},
+    )
+
+
+# --- Lists --------------------------------------------------------------------------------
+
+
+class TicketFilterForm(forms.Form):
+    """The filter bar above a ticket list (GET); unknown values fall back to the defaults."""
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("active", _("Active")),
+            ("done", _("Resolved or closed")),
+            ("all", _("All")),
+            *Status.choices,
+        ],
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any")), *Priority.choices],
+    )
+    support_area = forms.ModelChoiceField(
+        label=_("Support area"),
+        required=False,
+        empty_label=_("Any"),
+        queryset=SupportArea.objects.none(),
+    )
+    older_than = forms.ChoiceField(
+        label=_("Older than"),
+        required=False,
+        choices=[
+            ("", _("Any age")),
+            ("1h", _("1 hour")),
+            ("4h", _("4 hours")),
+            ("1d", _("1 day")),
+            ("3d", _("3 days")),
+            ("7d", _("7 days")),
+        ],
+    )
+    assignee = forms.ChoiceField(
+        label=_("Assignee"),
+        required=False,
+        choices=[("", _("Anyone")), ("none", _("Nobody")), ("me", _("Me"))],
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("oldest", _("Oldest first")),
+            ("newest", _("Newest first")),
+            ("priority", _("Most urgent first")),
+            ("updated", _("Recently changed")),
+        ],
+    )
+
+    def __init__(self, *args, with_assignee: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The list of areas is read when the form renders, not for every request's filter.
+        self.fields["support_area"].queryset = selectors.support_area_list()
+        if not with_assignee:
+            del self.fields["assignee"]
+
+    def to_filter(self) -> selectors.TicketFilter:
+        self.is_valid()  # a nonsense value drops that filter only, not the others
+        data = getattr(self, "cleaned_data", {})
+        area = data.get("support_area")
+        return selectors.TicketFilter(
+            status=data.get("status") or "active",
+            priority=data.get("priority"),
+            support_area=area.pk if area else None,
+            older_than=data.get("older_than") or "",
+            assignee=data.get("assignee") or "",
+            sort=data.get("sort") or selectors.DEFAULT_SORT,
+        )
+
+
+class TicketSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search tickets"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autofocus": True,
+                "placeholder": _("Reference, subject, text, customer name or number"),
+            }
+        ),
+    )
+
+
+# --- A new ticket -------------------------------------------------------------------------
+
+
+class TicketCreateForm(forms.Form):
+    """A request the agent takes on the phone, from a letter, a chat or an e-mail."""
+
+    support_area = forms.ModelChoiceField(
+        label=_("Support area"), queryset=SupportArea.objects.none(), empty_label=None
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(channel.value, channel.label) for channel in AGENT_CHANNELS],
+        initial=Channel.PHONE,
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=Priority.choices, coerce=int, initial=Priority.NORMAL
+    )
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        error_messages={"required": _("Give the request a subject.")},
+        widget=forms.TextInput(attrs={"autofocus": True}),
+    )
+    body = _body_field(_("What the customer asks for"), rows=8)
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["support_area"].queryset = selectors.support_area_list()
+        _apply_limits(self)
+
+
+# --- Actions on one ticket ------------------------------------------------------------------
+
+
+class VersionedForm(forms.Form):
+    """Carries the ticket version the agent saw; a change meanwhile refuses the action."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        self.ticket = ticket
+        super().__init__(*args, **kwargs)
+        _apply_limits(self)
+
+
+class ReplyForm(VersionedForm):
+    body = _body_field(_("Reply to the customer"), autofocus=True)
+    attachments = MultipleFileField(label=_("Attachments"))
+    status = forms.ChoiceField(label=_("Then set status"), required=False, choices=Status.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offer only the moves allowed from here; anything else posted is refused by the
+        # service with a message naming both statuses.
+        moves = sorted(MOVES.get(self.ticket.status, set()), key=Status.values.index)
+        self.fields["status"].widget.choices = [("", _("Keep as it is"))] + [
+            (status, Status(status).label) for status in moves
+        ]
+
+
+class NoteForm(VersionedForm):
+    body = _body_field(_("Internal note (colleagues only)"))
+    attachments = MultipleFileField(label=_("Attachments"))
+
+
+class StatusForm(VersionedForm):
+    status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
+    note = forms.CharField(
+        label=_("Note (optional)"), max_length=services.NOTE_MAX_LENGTH, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        moves = sorted(MOVES.get(self.ticket.status, set()), key=Status.values.index)
+        self.fields["status"].widget.choices = [(status, Status(status).label) for status in moves]
+
+
+class PriorityForm(VersionedForm):
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+
+
+class EscalateForm(VersionedForm):
+    reason = _note_field(_("Why it goes up a line"), _("Say why the ticket goes up a line."))
+
+
+class HandoffForm(VersionedForm):
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.all(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose a department.")},
+    )
+    note = _note_field(_("Note for the department"), _("Write a note for the other department."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offered: every other department; posting the own one gets the service's message.
+        self.fields["department"].widget.choices = [
+            (department.pk, department.name)
+            for department in Department.objects.exclude(pk=self.ticket.queue.department_id)
+        ]
+
+
+class HandBackForm(VersionedForm):
+    note = _note_field(_("Note for the colleagues"), _("Write a note for the colleagues."))
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.filter(is_active=True),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose a colleague.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].widget.choices = [
+            (user.pk, user.get_full_name() or user.get_username())
+            for user in selectors.queue_agents(queue=self.ticket.queue)
+        ]
+
+
+class VersionOnlyForm(VersionedForm):
+    """Take and unassign: nothing to fill in but the version."""
