@@ -14,22 +14,23 @@ def navigation(request) -> dict:
     side = None
     if permissions.can_use_workspace(user):
         side = "workspace"
-        items.append((reverse("agent-home"), _("Workspace")))
+        items.append((reverse("agent-home"), _("Workspace"), ["/agent/tickets/queues/"]))
         items.append((reverse("tickets:my-tickets"), _("My tickets")))
-        items.append((reverse("tickets:ticket-search"), _("Tickets")))
+        items.append((reverse("tickets:ticket-search"), _("Tickets"), ["/agent/tickets/"]))
         items.append((reverse("customers:customer-search"), _("Customers")))
         items.append((reverse("api-docs"), _("API documentation")))
         if user.is_staff:
             items.append((reverse("admin:index"), _("Administration")))
     elif permissions.can_use_portal(user):
         side = "portal"
-        items.append((reverse("portal-home"), _("My requests")))
+        items.append((reverse("portal-home"), _("My requests"), ["/portal/requests/"]))
         items.append((reverse("portal-contracts"), _("My contracts")))
         items.append((reverse("portal-invoices"), _("My invoices")))
         items.append((reverse("portal-account"), _("My account")))
+    current = _current(request.path, items)
     nav_items = [
-        {"url": url, "label": label, "current": _is_current(request.path, url)}
-        for url, label in items
+        {"url": item[0], "label": item[1], "current": index == current}
+        for index, item in enumerate(items)
     ]
     roles = permissions.roles_of(user)
     return {
@@ -40,8 +41,22 @@ def navigation(request) -> dict:
     }
 
 
-def _is_current(path: str, url: str) -> bool:
-    """The item for this page; sections below a home page (/agent/customers/…) count too."""
-    if url in ("/agent/", "/portal/"):
-        return path == url
-    return path.startswith(url)
+def _current(path: str, items: list[tuple]) -> int | None:
+    """The item for this page: the longest of its URL and extra prefixes matching the path.
+
+    A home page (/agent/, /portal/) matches only itself, besides its extra prefixes.
+    """
+    best, best_length = None, 0
+    for index, (url, _label, *extra) in enumerate(items):
+        prefixes = list(extra[0]) if extra else []
+        if url in ("/agent/", "/portal/"):
+            length = len(url) if path == url else 0
+        else:
+            prefixes.append(url)
+            length = 0
+        for prefix in prefixes:
+            if path.startswith(prefix):
+                length = max(length, len(prefix))
+        if length > best_length:
+            best, best_length = index, length
+    return best

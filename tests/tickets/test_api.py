@@ -16,6 +16,12 @@ pytestmark = pytest.mark.django_db
 JSON = "application/json"
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Integrations without Accept-Language get the default language; match English here."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def token_for(user, *scopes: str) -> dict:
     _token, key = helpdesk_services.api_token_create(user=user, name="test", scopes=list(scopes))
     return {"HTTP_AUTHORIZATION": f"Token {key}"}

@@ -67,8 +67,8 @@ def test_the_timeline_says_who_moved_it_where(ticket, bob, carol):
     handoff = timeline[-1]
     assert handoff["title"] == "Handed off"
     assert handoff["actor"] == "Bob Bauer"
-    assert handoff["before"] == str(queue("customer-service", 1))
-    assert handoff["after"] == str(queue("billing", 1))
+    assert handoff["before"] == "Kundenservice · 1st line"
+    assert handoff["after"] == "Buchhaltung · 1st line"
     assert handoff["note"] == "prüfen"
     assert selectors.ticket_last_handover(timeline=timeline) == handoff
     assert [entry["kind"] for entry in timeline] == [
