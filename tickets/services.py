@@ -62,10 +62,16 @@ ATTACHMENT_TYPES: dict[str, set[str] | None] = {
 TEXT_CONTENT_TYPE = "text/plain"
 
 
-def event_record(*, ticket: Ticket, kind: str, actor, data: dict | None = None) -> TicketEvent:
+def event_record(
+    *, ticket: Ticket, kind: str, actor, data: dict | None = None, now: datetime | None = None
+) -> TicketEvent:
     """Append one event to the ticket's history (STYLE R4); `actor=None` is the system."""
     return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, actor=_actor_or_none(actor), data=data or {}
+        ticket=ticket,
+        kind=kind,
+        actor=_actor_or_none(actor),
+        data=data or {},
+        created_at=now or timezone.now(),
     )
 
 
@@ -332,6 +338,7 @@ def ticket_create(
             "support_area": support_area.pk,
             "priority": priority,
         },
+        now=now,
     )
     return ticket
 
@@ -427,7 +434,9 @@ def ticket_customer_message_add(
         attachments=attachments,
         now=now,
     )
-    event_record(ticket=ticket, kind="message.received", actor=actor, data={"message": message.pk})
+    event_record(
+        ticket=ticket, kind="message.received", actor=actor, data={"message": message.pk}, now=now
+    )
     if ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
         # The customer's own write must not fail on an agent's concurrent change.
         ticket.refresh_from_db()
