@@ -537,18 +537,32 @@ def ticket_close_by_customer(*, ticket: Ticket, actor) -> Ticket:
 
 
 def _move(
-    *, ticket: Ticket, target: Queue, previous: Queue | None, actor, expected_version, now
-) -> Queue:
+    *,
+    ticket: Ticket,
+    target: Queue,
+    previous: Queue | None,
+    actor,
+    expected_version: int | None,
+    kind: str,
+    note: str,
+) -> Ticket:
+    """Put the ticket into another queue, out of anyone's personal list, with its event."""
     origin = ticket.queue
     _apply(
         ticket,
         expected_version=expected_version,
-        now=now,
+        now=timezone.now(),
         queue=target,
         previous_queue=previous,
-        assignee=None,  # the ticket leaves the agent's personal list
+        assignee=None,
     )
-    return origin
+    event_record(
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        data={"from_queue": origin.pk, "to_queue": target.pk, "note": note},
+    )
+    return ticket
 
 
 @transaction.atomic
@@ -570,22 +584,15 @@ def ticket_escalate(
             % {"department": queue.department.name, "line": queue.line + 1},
             field="reason",
         )
-    now = timezone.now()
-    origin = _move(
+    return _move(
         ticket=ticket,
         target=target,
         previous=queue,
         actor=actor,
         expected_version=expected_version,
-        now=now,
-    )
-    event_record(
-        ticket=ticket,
         kind="ticket.escalated",
-        actor=actor,
-        data={"from_queue": origin.pk, "to_queue": target.pk, "note": reason},
+        note=reason,
     )
-    return ticket
 
 
 @transaction.atomic
@@ -612,22 +619,15 @@ def ticket_handoff(
             _("%(department)s has no queue to receive tickets.") % {"department": department.name},
             field="department",
         )
-    now = timezone.now()
-    origin = _move(
+    return _move(
         ticket=ticket,
         target=target,
         previous=ticket.queue,
         actor=actor,
         expected_version=expected_version,
-        now=now,
-    )
-    event_record(
-        ticket=ticket,
         kind="ticket.handed_off",
-        actor=actor,
-        data={"from_queue": origin.pk, "to_queue": target.pk, "note": note},
+        note=note,
     )
-    return ticket
 
 
 @transaction.atomic
@@ -640,22 +640,15 @@ def ticket_hand_back(
     target = ticket.previous_queue
     if target is None or not target.is_active:
         raise DomainError(_("This ticket has no queue to go back to."), field="note")
-    now = timezone.now()
-    origin = _move(
+    return _move(
         ticket=ticket,
         target=target,
         previous=None,
         actor=actor,
         expected_version=expected_version,
-        now=now,
-    )
-    event_record(
-        ticket=ticket,
         kind="ticket.handed_back",
-        actor=actor,
-        data={"from_queue": origin.pk, "to_queue": target.pk, "note": note},
+        note=note,
     )
-    return ticket
 
 
 # --- Assignment and priority ------------------------------------------------------------
