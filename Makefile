@@ -6,7 +6,7 @@ PORT ?= 8000
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PORT
 
-.PHONY: run test install install-dev messages lint format lock bench clean
+.PHONY: run test install install-dev messages lint format lock bench bench-tickets clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ lock: install-dev
 ## make bench: customer search at 100,000 customers (set DATABASE_URL to PostgreSQL first)
 bench: install-dev
 	$(PY) bench/customer_search.py
+
+## make bench-tickets: pages and API at 1,000,000 tickets over HTTP (DATABASE_URL as for bench)
+bench-tickets: install-dev
+	$(PY) bench/tickets.py
 
 clean:
 	rm -rf $(VENV) var

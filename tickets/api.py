@@ -242,7 +242,7 @@ class SupportAreaField(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
         value = str(data)
-        areas = SupportArea.objects.select_related("first_queue")
+        areas = SupportArea.objects.select_related("first_queue__department")
         if value.isdigit():
             area = areas.filter(pk=int(value)).first() if int(value) <= MAX_ID else None
         else:
@@ -452,7 +452,9 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             priority=data.get("priority", Priority.NORMAL),
             actor=request.user,
         )
-        response = self._changed(ticket, status_code=status.HTTP_201_CREATED)
+        # The new ticket's relations are all in hand (customer and support area with its
+        # queue and department from the input): answer without reading it again.
+        response = Response(self.get_serializer(ticket).data, status=status.HTTP_201_CREATED)
         response["Location"] = reverse(
             "api:ticket-detail", args=[ticket.reference], request=request
         )

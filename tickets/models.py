@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.choices import (
     DONE_STATUSES,
+    OPEN_STATUSES,
     PUBLIC_MESSAGE_KINDS,
     Channel,
     Line,
@@ -197,6 +198,14 @@ class Ticket(models.Model):
             models.Index(
                 fields=["queue", "status", "priority", "created_at", "id"],
                 name="ticket_queue_priority",
+            ),
+            # Active tickets per queue, oldest first, with what the counts of the queue
+            # overview need (index-only on PostgreSQL): a few percent of all tickets.
+            models.Index(
+                fields=["queue", "created_at", "id"],
+                include=["status", "assignee", "priority"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="ticket_queue_active",
             ),
             # The API's lists: newest first, whole or per queue, whatever the status.
             models.Index(fields=["created_at", "id"], name="ticket_created"),

@@ -16,7 +16,7 @@ import filetype
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -148,16 +148,22 @@ def reference_next(*, year: int) -> str:
     """The next reference of the year, e.g. `2026-004711`; must run inside a transaction.
 
     The UPDATE locks the year's counter row until commit, so two creations never get the
-    same number and a rolled-back creation does not burn one.
+    same number and a rolled-back creation does not burn one. RETURNING (PostgreSQL,
+    SQLite 3.35+) reads the new value in the same statement.
     """
-    if not TicketCounter.objects.filter(year=year).update(last=F("last") + 1):
+    table = connection.ops.quote_name(TicketCounter._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+    if row is None:
         try:
             with transaction.atomic():
                 TicketCounter.objects.create(year=year, last=1)
+            return f"{year}-{1:06d}"
         except IntegrityError:  # another creation made the year's row first
-            TicketCounter.objects.filter(year=year).update(last=F("last") + 1)
-    last = TicketCounter.objects.values_list("last", flat=True).get(year=year)
-    return f"{year}-{last:06d}"
+            return reference_next(year=year)
+    return f"{year}-{row[0]:06d}"
 
 
 # --- Attachments ------------------------------------------------------------------------
@@ -251,6 +257,7 @@ def _message_add(
     channel: str,
     attachments: Iterable[UploadedFile] = (),
     now: datetime,
+    touch_ticket: bool = True,
 ) -> TicketMessage:
     uploads = list(attachments)
     _attachments_check(uploads)
@@ -263,7 +270,7 @@ def _message_add(
         created_at=now,
     )
     _attachments_store(message, uploads)
-    if kind != MessageKind.NOTE:
+    if touch_ticket and kind != MessageKind.NOTE:
         # Not a change of the ticket's fields, so no version bump: a reply does not make
         # a colleague's open priority form stale.
         Ticket.objects.filter(pk=ticket.pk).update(last_message_at=now, updated_at=now)
@@ -318,6 +325,7 @@ def ticket_create(
         status=Status.NEW,
         created_at=now,
         updated_at=now,
+        last_message_at=now,
     )
     _message_add(
         ticket=ticket,
@@ -327,6 +335,7 @@ def ticket_create(
         channel=channel,
         attachments=uploads,
         now=now,
+        touch_ticket=False,
     )
     event_record(
         ticket=ticket,
