@@ -5,16 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_search_name_c_collation'),
-        ('tickets', '0003_api_list_indexes'),
+        ("customers", "0002_search_name_c_collation"),
+        ("tickets", "0003_api_list_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'open', 'scheduled', 'waiting_customer', 'waiting_third_party'])), fields=['queue', 'created_at', 'id'], include=('status', 'assignee', 'priority'), name='ticket_queue_active'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["new", "open", "scheduled", "waiting_customer", "waiting_third_party"],
+                    )
+                ),
+                fields=["queue", "created_at", "id"],
+                include=("status", "assignee", "priority"),
+                name="ticket_queue_active",
+            ),
         ),
     ]
