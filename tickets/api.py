@@ -30,7 +30,7 @@ from rest_framework.routers import SimpleRouter
 from customers import permissions as customer_permissions
 from helpdesk.pagination import CursorPagination
 from tickets import permissions, selectors, services
-from tickets.choices import Channel, MessageKind, Priority, Status
+from tickets.choices import Channel, Line, MessageKind, Priority, Status
 from tickets.filters import MAX_ID, PRIORITY_BY_NAME, PRIORITY_NAMES, TicketFilterSet
 from tickets.models import Attachment, Department, Queue, SupportArea, Ticket, TicketMessage
 
@@ -108,44 +108,33 @@ class PersonOut(serializers.Serializer):
         return user.get_full_name() or user.get_username()
 
 
-class QueueRefOut(serializers.ModelSerializer):
+# Plain serializers with declared fields: a ModelSerializer maps its model fields again on
+# every instance, which was a tenth of the CPU of creating a ticket through the API.
+class QueueRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
     department = serializers.CharField(source="department.slug", help_text=_("Department code."))
-
-    class Meta:
-        model = Queue
-        fields = ["id", "department", "line"]
+    line = serializers.ChoiceField(choices=Line.choices)
 
 
-class TicketOut(serializers.ModelSerializer):
+class TicketOut(serializers.Serializer):
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
     priority = PriorityField(read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices)
     customer = serializers.CharField(
         source="customer.number", allow_null=True, help_text=_("Customer number.")
     )
     support_area = serializers.CharField(source="support_area.slug")
     queue = QueueRefOut()
     assignee = PersonOut(allow_null=True)
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
     url = serializers.SerializerMethodField(help_text=_("The ticket in the agent workspace."))
-
-    class Meta:
-        model = Ticket
-        fields = [
-            "reference",
-            "subject",
-            "status",
-            "priority",
-            "channel",
-            "customer",
-            "support_area",
-            "queue",
-            "assignee",
-            "version",
-            "created_at",
-            "updated_at",
-            "first_response_at",
-            "resolved_at",
-            "closed_at",
-            "url",
-        ]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, ticket: Ticket) -> str:

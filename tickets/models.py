@@ -146,6 +146,9 @@ class Ticket(models.Model):
     """One customer request, wherever it sits; changed only through `tickets.services`."""
 
     reference = models.CharField(_("reference"), max_length=16, unique=True)
+    # Foreign keys without their own index where a composite index below leads with them
+    # (customer, queue, assignee) or nothing looks them up (previous_queue): every index
+    # is written on each ticket created.
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.PROTECT,
@@ -153,6 +156,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         verbose_name=_("customer"),
+        db_index=False,
     )
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     subject = models.CharField(_("subject"), max_length=200)
@@ -161,11 +165,20 @@ class Ticket(models.Model):
         SupportArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("support area")
     )
     queue = models.ForeignKey(
-        Queue, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("queue")
+        Queue,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("queue"),
+        db_index=False,
     )
     # Where an escalation or handoff came from, so "hand back" knows where to go.
     previous_queue = models.ForeignKey(
-        Queue, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Queue,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -174,6 +187,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         verbose_name=_("assignee"),
+        db_index=False,
     )
     priority = models.PositiveSmallIntegerField(
         _("priority"), choices=Priority.choices, default=Priority.NORMAL
@@ -241,7 +255,10 @@ class Ticket(models.Model):
 class TicketMessage(models.Model):
     """One entry of the conversation; internal notes never reach the customer."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="messages")
+    # Indexed by message_ticket (ticket, created_at, id); no second index on the key alone.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="messages", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -296,7 +313,10 @@ class Attachment(models.Model):
 class TicketEvent(models.Model):
     """One thing that happened to a ticket. Never updated or deleted by application code."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
+    # Indexed by event_ticket (ticket, created_at, id); no second index on the key alone.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=64)  # "ticket.escalated", "ticket.handed_off"
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
