@@ -36,9 +36,9 @@ from customers.models import (
 from helpdesk import crypto
 from helpdesk import permissions as roles
 from helpdesk.errors import DomainError, StaleEdit
+from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.choices import Channel
-from tickets.models import SupportArea
 
 # Longer input is not hashed (it cannot be right), but still costs one hash and counts.
 PHONE_PASSWORD_MAX_LENGTH = 64
@@ -432,11 +432,7 @@ def _cancellation_ticket_create(
     customer = contract.customer
     # Without its support area the cancellation is refused (and rolled back) rather than
     # recorded with nobody asked to confirm it.
-    area = (
-        SupportArea.objects.select_related("first_queue")
-        .filter(slug=CANCELLATION_SUPPORT_AREA, is_active=True)
-        .first()
-    )
+    area = ticket_selectors.support_area_get(CANCELLATION_SUPPORT_AREA)
     if area is None:
         raise DomainError(
             _("The cancellation could not be recorded right now. Please try again later.")

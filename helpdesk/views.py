@@ -56,7 +56,7 @@ def agent_home(request):
 @permissions.portal_required
 def portal_home(request):
     """The customer's start page: their open requests first, then the account pages."""
-    open_requests = ticket_selectors.portal_request_page(user=request.user, done=False)
+    open_requests = ticket_selectors.portal_ticket_list(user=request.user, done=False)
     return render(request, "portal/home.html", {"open_requests": open_requests})
 
 

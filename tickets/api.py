@@ -15,7 +15,6 @@ may call the API too, and then the workspace rules apply (`permissions.ensure_ca
 from collections.abc import Mapping
 
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
@@ -460,27 +459,13 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Change the subject and/or priority; nothing else is writable here."""
         ticket = self._ticket(work=True)
         data = self._input(TicketUpdateIn)
-        expected = data.get("version")
-        with transaction.atomic():  # both changes or neither
-            if "subject" in data:
-                seen = ticket.version
-                services.ticket_subject_change(
-                    ticket=ticket,
-                    subject=data["subject"],
-                    actor=request.user,
-                    expected_version=expected,
-                )
-                if ticket.version != seen:
-                    # Checked and applied, so the ticket in hand is current. An unchanged
-                    # subject checks nothing: then the priority change checks the version.
-                    expected = None
-            if "priority" in data:
-                services.ticket_priority_change(
-                    ticket=ticket,
-                    priority=data["priority"],
-                    actor=request.user,
-                    expected_version=expected,
-                )
+        services.ticket_details_change(
+            ticket=ticket,
+            actor=request.user,
+            subject=data.get("subject"),
+            priority=data.get("priority"),
+            expected_version=data.get("version"),
+        )
         return self._changed(ticket)
 
     @extend_schema(parameters=[REFERENCE], responses=MessageOut(many=True))

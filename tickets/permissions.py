@@ -73,6 +73,15 @@ def messages_visible_to(user, ticket: Ticket) -> QuerySet[TicketMessage]:
     return messages
 
 
+def mark_visible(user, tickets) -> None:
+    """Set `visible` on each ticket: whether the user may open it. A customer's other
+    tickets are listed to every agent, but only those of their departments are links."""
+    everything = sees_everything(user)
+    mine = set(department_ids_of(user))
+    for ticket in tickets:
+        ticket.visible = everything or ticket.queue.department_id in mine
+
+
 def ticket_for(user, reference: str, queryset: QuerySet[Ticket] | None = None) -> Ticket:
     """The ticket with that reference if the user may see it; 404 for missing and not yours."""
     visible = tickets_visible_to(user)

@@ -34,7 +34,7 @@ def ticket_list(request):
     """The customer's requests, open or solved and closed, most recently changed first."""
     done = request.GET.get("show") == "closed"
     cursor = request.GET.get("cursor", "")
-    page = selectors.portal_request_page(user=request.user, done=done, cursor=cursor)
+    page = selectors.portal_ticket_list(user=request.user, done=done, cursor=cursor)
     context = {"page": page, "done": done, "cursor": cursor}
     return render(request, "tickets/portal/list.html", context)
 
@@ -101,8 +101,8 @@ def _detail_page(request, ticket, reply_form, *, status: int = 200):
         "ticket": ticket,
         "conversation": selectors.ticket_messages(user=request.user, ticket=ticket),
         "reply_form": reply_form,
-        "can_reply": selectors.portal_reply_allowed(ticket=ticket, now=timezone.now()),
-        "reopen_until": selectors.portal_reopen_until(ticket=ticket),
+        "can_reply": ticket.accepts_customer_message(timezone.now()),
+        "reopen_until": ticket.reopen_until(),
         "just_received": request.session.pop(RECEIVED_SESSION_KEY, None) == ticket.reference,
     }
     return render(request, "tickets/portal/detail.html", context, status=status)

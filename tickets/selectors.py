@@ -323,7 +323,8 @@ def customer_ticket_summary(*, customer: Customer | None, exclude: Ticket | None
 
 
 def portal_ticket_list(*, user, done: bool, cursor: str = "") -> Page:
-    """A customer's own requests, open or closed, newest first."""
+    """A customer's own requests, open or closed, most recently changed first (a public
+    message counts as a change: it moves `updated_at`)."""
     statuses = DONE_STATUSES if done else OPEN_STATUSES
     rows = permissions.tickets_visible_to(user).filter(status__in=statuses)
     return keyset_page(
@@ -369,29 +370,6 @@ def support_area_list() -> QuerySet[SupportArea]:
 # --- Customer portal --------------------------------------------------------------------
 
 
-def portal_request_page(*, user, done: bool, cursor: str = "") -> Page:
-    """`portal_ticket_list` with each row's last activity: a status change or a message.
-
-    `updated_at` moves with status and queue changes only, so an agent's reply on an open
-    request would otherwise not show as news to the customer.
-    """
-    page = portal_ticket_list(user=user, done=done, cursor=cursor)
-    for ticket in page.rows:
-        last_message_at = ticket.last_message_at or ticket.updated_at
-        ticket.last_activity_at = max(ticket.updated_at, last_message_at)
-    return page
-
-
-def portal_reopen_until(*, ticket: Ticket) -> datetime | None:
-    """Until when a customer's message reopens this resolved request (None: not resolved)."""
-    return ticket.reopen_until()
-
-
-def portal_reply_allowed(*, ticket: Ticket, now: datetime) -> bool:
-    """Whether the customer may still write on this request (asked before showing the form)."""
-    return ticket.accepts_customer_message(now)
-
-
 def queue_agents(*, queue: Queue) -> list:
     """Users who may work this queue (its department, up to their line), by name (1 query)."""
     return list(
@@ -402,6 +380,15 @@ def queue_agents(*, queue: Queue) -> list:
         )
         .order_by("first_name", "last_name", "username")
         .distinct()
+    )
+
+
+def support_area_get(slug: str) -> SupportArea | None:
+    """The active support area with this code, with its first queue (None if unknown)."""
+    return (
+        SupportArea.objects.select_related("first_queue__department")
+        .filter(slug=slug, is_active=True)
+        .first()
     )
 
 

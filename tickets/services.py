@@ -26,6 +26,7 @@ from customers.models import Customer
 from helpdesk import permissions as roles
 from helpdesk import services as helpdesk_services
 from helpdesk.errors import DomainError, StaleEdit
+from tickets import permissions
 from tickets.choices import MOVES, Channel, MessageKind, Priority, Status
 from tickets.models import (
     Agent,
@@ -303,8 +304,6 @@ def ticket_create(
     now = now or timezone.now()
     subject = _clean_subject(subject)
     body = _clean_body(body)
-    uploads = list(attachments)
-    _attachments_check(uploads)
     if channel not in Channel.values:
         raise DomainError(_("Unknown channel."), field="channel")
     if priority not in Priority.values:
@@ -333,7 +332,7 @@ def ticket_create(
         author=actor,
         body=body,
         channel=channel,
-        attachments=uploads,
+        attachments=attachments,  # checked before any file is written; a refusal rolls back
         now=now,
         touch_ticket=False,
     )
@@ -663,14 +662,6 @@ def ticket_hand_back(
 # --- Assignment and priority ------------------------------------------------------------
 
 
-def _agent_of(user) -> Agent | None:
-    return (
-        Agent.objects.prefetch_related("departments")
-        .filter(user=user, user__is_active=True)
-        .first()
-    )
-
-
 def _person(user) -> dict:
     return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
 
@@ -686,7 +677,7 @@ def ticket_assign(
 ) -> Ticket:
     """Give the ticket to an agent who works its queue (department and line)."""
     _refuse_when_closed(ticket)
-    agent = _agent_of(assignee)
+    agent = permissions.agent_of(assignee)
     if agent is None or not agent.can_work(ticket.queue):
         raise DomainError(_("This agent does not work this queue."), field="assignee")
     previous = ticket.assignee
@@ -707,7 +698,7 @@ def ticket_assign(
 def ticket_take(*, ticket: Ticket, actor: User) -> Ticket:
     """The agent takes an unassigned ticket; of two agents taking it at once, one gets it."""
     _refuse_when_closed(ticket)
-    agent = _agent_of(actor)
+    agent = permissions.agent_of(actor)
     if agent is None or not agent.can_work(ticket.queue):
         raise DomainError(_("You do not work this queue."))
     now = timezone.now()
@@ -789,6 +780,27 @@ def ticket_subject_change(
     return ticket
 
 
+@transaction.atomic
+def ticket_details_change(
+    *,
+    ticket: Ticket,
+    actor,
+    subject: str | None = None,
+    priority: int | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Change subject and priority together (the API's PATCH): both are written or neither."""
+    if expected_version is not None and expected_version != ticket.version:
+        raise StaleEdit(_("Someone else changed this ticket meanwhile; reload it and try again."))
+    # From here the ticket in hand is the version the caller saw; each change below is
+    # guarded on it, so a concurrent change still makes the whole call fail.
+    if subject is not None:
+        ticket_subject_change(ticket=ticket, subject=subject, actor=actor)
+    if priority is not None:
+        ticket_priority_change(ticket=ticket, priority=priority, actor=actor)
+    return ticket
+
+
 # --- Organisation -----------------------------------------------------------------------
 
 
@@ -815,4 +827,5 @@ def agent_profile_set(
         },
     )
     agent.departments.set(departments)
+    user.__dict__.pop("_helpdesk_agent", None)  # permissions.agent_of caches the old place
     return agent

@@ -53,14 +53,6 @@ def _decorate(rows, user) -> None:
         )
 
 
-def _sees_department(user):
-    """A test whether the user may open tickets of a department (for foreign rows)."""
-    if permissions.sees_everything(user):
-        return lambda department_id: True
-    mine = set(permissions.department_ids_of(user))
-    return lambda department_id: department_id in mine
-
-
 # --- Lists ----------------------------------------------------------------------------
 
 
@@ -164,9 +156,7 @@ def customer_tickets(request, number: str):
     if not _is_htmx(request):
         return redirect(f"{reverse('tickets:ticket-search')}?q={customer.number}")
     summary = selectors.customer_ticket_summary(customer=customer)
-    sees = _sees_department(request.user)
-    for row in summary["recent"]:
-        row.visible = sees(row.queue.department_id)
+    permissions.mark_visible(request.user, summary["recent"])
     return render(
         request,
         "tickets/partials/customer_tickets.html",
@@ -225,9 +215,7 @@ def _ticket_context(request, ticket, *, bound: dict | None = None, **extra) -> d
     user = request.user
     timeline = selectors.ticket_timeline(ticket=ticket)
     summary = selectors.customer_ticket_summary(customer=ticket.customer, exclude=ticket)
-    sees = _sees_department(user)
-    for row in summary["recent"]:
-        row.visible = sees(row.queue.department_id)
+    permissions.mark_visible(user, summary["recent"])
     agent = permissions.agent_of(user)
     can_assign_others = permissions.can_assign_others(user)
     ticket_forms = {

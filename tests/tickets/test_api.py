@@ -465,8 +465,9 @@ def test_patch_changes_subject_and_priority(client, rw, ticket):
         ({"subject": "Neu", "version": "eins"}, 400, "version"),
         ({"subject": "Neu", "version": 0}, 400, "version"),
         ({"subject": "Neu", "version": 7}, 409, None),
-        # the subject is unchanged, so the priority change is the one that meets the check
         ({"subject": "Rechnung doppelt abgebucht", "priority": "low", "version": 7}, 409, None),
+        # nothing would change, but a stale version is still refused
+        ({"subject": "Rechnung doppelt abgebucht", "version": 7}, 409, None),
         # a closed ticket keeps its subject
         ({"subject": "Neu", "priority": "urgent", "_closed": True}, 400, None),
     ],

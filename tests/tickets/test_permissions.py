@@ -7,6 +7,7 @@ from django.http import Http404
 
 from tickets import permissions, services
 from tickets.choices import MessageKind
+from tickets.models import Ticket
 
 
 def test_agents_see_their_departments_tickets_only(ticket, tech_ticket, bob, carol, trent):
@@ -70,3 +71,11 @@ def test_customers_and_other_departments_cannot_work_a_ticket(ticket, alice, car
     for outsider in (alice, carol):
         with pytest.raises(PermissionDenied):
             permissions.ensure_can_work(outsider, ticket)
+
+
+def test_other_departments_tickets_are_listed_but_not_openable(ticket, tech_ticket, bob, max_):
+    rows = list(Ticket.objects.select_related("queue").order_by("pk"))
+    permissions.mark_visible(bob, rows)
+    assert [row.visible for row in rows] == [True, False]
+    permissions.mark_visible(max_, rows)
+    assert [row.visible for row in rows] == [True, True]

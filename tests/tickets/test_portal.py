@@ -185,13 +185,17 @@ def test_list_separates_open_from_solved_and_closed(alice_client, ticket, tech_t
 
 
 def test_list_shows_the_latest_reply_as_last_update(alice_client, ticket, bob):
-    services.ticket_reply(ticket=ticket, actor=bob, body="Antwort")
-    later = timezone.now() + timedelta(hours=3)
-    Ticket.objects.filter(pk=ticket.pk).update(last_message_at=later)
+    services.ticket_take(ticket=ticket, actor=bob)  # open: the reply changes no status
+    earlier = timezone.now() - timedelta(hours=3)
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=earlier, updated_at=earlier)
+    ticket.refresh_from_db()
+    reply = services.ticket_reply(ticket=ticket, actor=bob, body="Antwort")
     page = page_of(alice_client.get(url("ticket-list")))
     with translation.override("de"):
-        shown = timezone.localtime(later).strftime("%d.%m.%Y %H:%M")
+        shown = timezone.localtime(reply.created_at).strftime("%d.%m.%Y %H:%M")
+        before = timezone.localtime(earlier).strftime("%d.%m.%Y %H:%M")
     assert shown in page
+    assert before not in page
 
 
 def _many_tickets(erika, alice, count: int) -> None:

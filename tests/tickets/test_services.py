@@ -501,3 +501,12 @@ def test_unassign_puts_it_back_and_records_who_had_it(ticket, bob):
 def test_agent_profiles_are_for_staff_only(alice):
     with pytest.raises(DomainError):
         services.agent_profile_set(user=alice, departments=[department("tech")])
+
+
+def test_a_new_place_in_the_organisation_counts_at_once(ticket, carol):
+    with pytest.raises(DomainError):
+        services.ticket_take(ticket=ticket, actor=carol)  # billing: not her queue
+    services.agent_profile_set(user=carol, departments=[department("customer-service")])
+    services.ticket_take(ticket=ticket, actor=carol)
+    ticket.refresh_from_db()
+    assert ticket.assignee == carol
