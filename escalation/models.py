@@ -1,1 +1,255 @@
-"""Data and invariants of the escalation app."""
+"""Business calendars, SLA policies, the clocks they put on tickets, and in-app notices.
+
+A ticket's clocks are stored deadlines (STYLE R5): the timer sweeps what is due with an
+indexed query instead of holding a task per ticket in the broker.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.choices import Segment
+from escalation.choices import ClockKind, GermanState, NotificationKind, Weekday
+from tickets.choices import Channel, Priority
+
+
+class BusinessCalendar(models.Model):
+    """When a team works: weekly opening hours, public holidays of a state, closed days."""
+
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(_("short name"), unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin")
+    holiday_country = models.CharField(
+        _("public holidays of"),
+        max_length=2,
+        default="DE",
+        blank=True,
+        help_text=_("Country code, e.g. DE; empty: no public holidays."),
+    )
+    holiday_subdivision = models.CharField(
+        _("state"),
+        max_length=2,
+        choices=GermanState.choices,
+        blank=True,
+        help_text=_("Also the holidays of this state; empty: nationwide holidays only."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpeningHours(models.Model):
+    """One opening interval on a weekday; several per day allow a lunch break."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="hours", verbose_name=_("calendar")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(
+        _("closes"), help_text=_("00:00 means midnight at the end of the day.")
+    )
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=models.F("opens")) | Q(closes="00:00"),
+                name="opening_hours_not_empty",
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="opening_hours_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class ClosedDay(models.Model):
+    """A day the calendar is closed besides public holidays (e.g. 24 and 31 December)."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.CASCADE,
+        related_name="closed_days",
+        verbose_name=_("calendar"),
+    )
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="one_closed_day_per_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y} {self.reason}".strip()
+
+
+class SlaPolicy(models.Model):
+    """Targets in business minutes for tickets matching its criteria (empty = any).
+
+    The active policy with the most criteria that all match a ticket wins; the default
+    policy has none and therefore always matches.
+    """
+
+    name = models.CharField(_("name"), max_length=80)
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.PROTECT, related_name="+", verbose_name=_("calendar")
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, null=True, blank=True
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    segment = models.CharField(_("segment"), max_length=10, choices=Segment.choices, blank=True)
+    department = models.ForeignKey(
+        "tickets.Department",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("department"),
+    )
+    first_response_minutes = models.PositiveIntegerField(_("first response (business minutes)"))
+    next_update_minutes = models.PositiveIntegerField(_("next update (business minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution (business minutes)"))
+    warning_percent = models.PositiveSmallIntegerField(_("warn at (% of the target)"), default=80)
+    breach_raises_priority = models.BooleanField(_("breach raises the priority"), default=True)
+    breach_moves_up = models.BooleanField(
+        _("breach moves first-line tickets to line 2"), default=True
+    )
+    is_default = models.BooleanField(_("default policy"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_sla_policy"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_default=False)
+                | Q(
+                    priority=None,
+                    channel="",
+                    segment="",
+                    department=None,
+                    is_active=True,
+                ),
+                name="default_sla_policy_matches_all",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_response_minutes__gt=0)
+                & Q(next_update_minutes__gt=0)
+                & Q(resolution_minutes__gt=0),
+                name="sla_targets_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(warning_percent__gte=1, warning_percent__lte=99),
+                name="sla_warning_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def target_minutes(self, kind: str) -> int:
+        return {
+            ClockKind.FIRST_RESPONSE: self.first_response_minutes,
+            ClockKind.NEXT_UPDATE: self.next_update_minutes,
+            ClockKind.RESOLUTION: self.resolution_minutes,
+        }[kind]
+
+
+class SlaClock(models.Model):
+    """One promise on one ticket: when it warns, when it is due, what already fired.
+
+    `fire_at` is the next moment the timer must act (the unfired warning, then the unfired
+    breach); it is empty while the clock is paused or stopped, so the timer's query only
+    ever reads clocks that are due.
+    """
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_clocks", db_index=False
+    )
+    kind = models.CharField(_("clock"), max_length=20, choices=ClockKind.choices)
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="+")
+    target_minutes = models.PositiveIntegerField()
+    # The start of this cycle: the ticket's creation, or the last public reply for the
+    # next-update clock.
+    started_at = models.DateTimeField()
+    # Business minutes spent waiting for the customer in this cycle; they move the deadline.
+    paused_minutes = models.PositiveIntegerField(default=0)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    met = models.BooleanField(default=False)
+    fire_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind"], name="one_sla_clock_per_kind")
+        ]
+        indexes = [
+            # The timer's query: only clocks with something left to fire are in the index.
+            models.Index(
+                fields=["fire_at"], condition=Q(fire_at__isnull=False), name="sla_clock_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.stopped_at is None and self.paused_at is None
+
+
+class Notification(models.Model):
+    """An in-app notice to one person (e.g. an SLA warning), also mailed once."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(emailed_at__isnull=True),
+                name="notification_unmailed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id}"

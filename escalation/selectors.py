@@ -1,1 +1,159 @@
-"""Read queries of the escalation app, used by pages and the API."""
+"""Read queries of the escalation app, used by pages, the API and the services."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Min, Prefetch
+from django.utils import timezone
+
+from escalation import business_time as bt
+from escalation.choices import ClockKind, ClockState
+from escalation.models import BusinessCalendar, ClosedDay, Notification, SlaClock, SlaPolicy
+
+# Closed days further back than this cannot matter for a running clock.
+CLOSED_DAYS_LOOKBACK = timedelta(days=400)
+INBOX_SIZE = 10
+
+
+def schedule_build(calendar: BusinessCalendar) -> bt.Schedule:
+    """The calendar as business_time works with it (hours and closed days prefetched)."""
+    weekly: list[list] = [[] for _ in range(7)]
+    for hours in sorted(calendar.hours.all(), key=lambda h: (h.weekday, h.opens)):
+        weekly[hours.weekday].append((hours.opens, hours.closes))
+    return bt.Schedule(
+        tz=ZoneInfo(calendar.time_zone),
+        weekly=tuple(tuple(day) for day in weekly),
+        closed_days=frozenset(day.date for day in calendar.closed_days.all()),
+        holiday_country=calendar.holiday_country,
+        holiday_subdivision=calendar.holiday_subdivision,
+    )
+
+
+def schedules_by_calendar(calendar_ids, *, now: datetime | None = None) -> dict[int, bt.Schedule]:
+    """The schedules of these calendars (three queries whatever their number)."""
+    ids = {pk for pk in calendar_ids if pk is not None}
+    if not ids:
+        return {}
+    since = timezone.localdate(now or timezone.now()) - CLOSED_DAYS_LOOKBACK
+    calendars = BusinessCalendar.objects.filter(pk__in=ids).prefetch_related(
+        "hours", Prefetch("closed_days", queryset=ClosedDay.objects.filter(date__gte=since))
+    )
+    return {calendar.pk: schedule_build(calendar) for calendar in calendars}
+
+
+def policies_active() -> list[SlaPolicy]:
+    """Every active policy, for choosing one per ticket in Python (a handful of rows)."""
+    return list(SlaPolicy.objects.filter(is_active=True).order_by("pk"))
+
+
+def ticket_clocks(*, ticket) -> list[SlaClock]:
+    """The ticket's clocks in the order the ticket page shows them."""
+    order = list(ClockKind.values)
+    clocks = list(SlaClock.objects.filter(ticket=ticket))
+    return sorted(clocks, key=lambda clock: order.index(clock.kind))
+
+
+@dataclass
+class ClockView:
+    """One clock as a person reads it: what it promises, where it stands, time left."""
+
+    kind: str
+    label: str
+    state: str
+    state_label: str
+    due_at: datetime
+    remaining_minutes: int | None  # business minutes; negative when overdue
+    target_minutes: int
+    stopped_at: datetime | None
+
+
+def clock_state(clock: SlaClock, now: datetime) -> str:
+    """ok / warning / breached / paused / met / missed / stopped, as of `now`."""
+    if clock.stopped_at is not None:
+        if clock.kind == ClockKind.NEXT_UPDATE and not clock.met:
+            return ClockState.STOPPED
+        if clock.met:
+            return ClockState.MET
+        return ClockState.MISSED if clock.breached_at else ClockState.STOPPED
+    if clock.paused_at is not None:
+        return ClockState.PAUSED
+    return deadline_state(due_at=clock.due_at, warn_at=clock.warn_at, now=now)
+
+
+def deadline_state(*, due_at: datetime | None, warn_at: datetime | None, now: datetime) -> str:
+    """Colour of a deadline: breached once due, warning once the warning moment passed."""
+    if due_at is None:
+        return ""
+    if due_at <= now:
+        return ClockState.BREACHED
+    if warn_at is not None and warn_at <= now:
+        return ClockState.WARNING
+    return ClockState.OK
+
+
+def remaining_minutes(schedule: bt.Schedule, *, due_at: datetime, now: datetime) -> int:
+    """Business minutes until `due_at` (negative: how long overdue, in business minutes)."""
+    if due_at >= now:
+        return bt.business_minutes_between(schedule, now, due_at)
+    return -bt.business_minutes_between(schedule, due_at, now)
+
+
+def clock_views(*, clocks: list[SlaClock], schedule: bt.Schedule | None, now: datetime):
+    """The ticket page's three clocks, with remaining business time where it runs."""
+    views = []
+    for clock in clocks:
+        state = clock_state(clock, now)
+        remaining = None
+        if schedule is not None and clock.stopped_at is None and clock.paused_at is None:
+            remaining = remaining_minutes(schedule, due_at=clock.due_at, now=now)
+        views.append(
+            ClockView(
+                kind=clock.kind,
+                label=ClockKind(clock.kind).label,
+                state=state,
+                state_label=ClockState(state).label,
+                due_at=clock.due_at,
+                remaining_minutes=remaining,
+                target_minutes=clock.target_minutes,
+                stopped_at=clock.stopped_at,
+            )
+        )
+    return views
+
+
+def deadline_rows(tickets, *, now: datetime | None = None) -> dict[int, dict]:
+    """For list rows: each ticket's deadline state and remaining business minutes.
+
+    Tickets come with `sla_policy` joined; the schedules cost three queries per page.
+    """
+    now = now or timezone.now()
+    tickets = [t for t in tickets if t.sla_due_at is not None and t.sla_policy_id is not None]
+    schedules = schedules_by_calendar({t.sla_policy.calendar_id for t in tickets}, now=now)
+    rows = {}
+    for ticket in tickets:
+        schedule = schedules.get(ticket.sla_policy.calendar_id)
+        if schedule is None:
+            continue
+        rows[ticket.pk] = {
+            "state": deadline_state(due_at=ticket.sla_due_at, warn_at=ticket.sla_warn_at, now=now),
+            "remaining": remaining_minutes(schedule, due_at=ticket.sla_due_at, now=now),
+            "due_at": ticket.sla_due_at,
+        }
+    return rows
+
+
+def timer_lag(*, now: datetime) -> dict:
+    """How far the timer is behind: the oldest due-but-unfired moment (one index lookup)."""
+    oldest = SlaClock.objects.filter(fire_at__lte=now).aggregate(oldest=Min("fire_at"))["oldest"]
+    lag = (now - oldest).total_seconds() if oldest else 0.0
+    return {"oldest_due": oldest.isoformat() if oldest else None, "lag_seconds": round(lag)}
+
+
+def notification_inbox(*, user, size: int = INBOX_SIZE) -> list[Notification]:
+    """The user's unread notices, newest first, with their tickets (one query)."""
+    return list(
+        Notification.objects.filter(recipient=user, read_at=None)
+        .select_related("ticket")
+        .order_by("-created_at")[:size]
+    )

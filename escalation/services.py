@@ -1,1 +1,621 @@
-"""Every state change of the escalation app: one function per use case (see STYLE.md R2)."""
+"""Every state change of the escalation app: one function per use case (see STYLE.md R2).
+
+SLA clocks are stored deadlines (STYLE R5). The tickets services call the `clocks_*`
+functions inside their own transactions whenever something that moves a deadline
+happens; `sla_sweep` is the timer, a plain service that beat, a command and tests call.
+"""
+
+import logging
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time
+from functools import partial
+from itertools import pairwise
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from escalation import business_time as bt
+from escalation import selectors
+from escalation.choices import ClockKind, NotificationKind
+from escalation.models import Notification, SlaClock, SlaPolicy
+from helpdesk import services as helpdesk_services
+from helpdesk.errors import DomainError
+from tickets.choices import OPEN_STATUSES, Status
+from tickets.models import Agent, Ticket, TicketEvent
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+# Notices whose mail task never ran (broker down) are mailed by the sweep after this long.
+UNMAILED_GRACE_SECONDS = 120
+CLOCK_FIELDS = [
+    "policy",
+    "target_minutes",
+    "started_at",
+    "paused_minutes",
+    "paused_at",
+    "warn_at",
+    "due_at",
+    "warned_at",
+    "breached_at",
+    "stopped_at",
+    "met",
+    "fire_at",
+]
+
+
+# --- Validation shared by the admin, the API and the services ----------------------------
+
+
+def opening_hours_problem(intervals: list[tuple[int, time, time]]) -> str | None:
+    """Why these (weekday, opens, closes) rows cannot be a calendar's week, or None."""
+    if not intervals:
+        return _("A calendar needs opening hours on at least one day.")
+    by_day: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    for weekday, opens, closes in intervals:
+        if closes != time(0) and closes <= opens:
+            return _("Opening hours must close after they open (00:00 means midnight).")
+        by_day[weekday].append((opens, closes))
+    for spans in by_day.values():
+        spans.sort()
+        for (_opens, closes), (next_opens, _next_closes) in pairwise(spans):
+            if closes == time(0) or closes > next_opens:
+                return _("Opening hours on the same day must not overlap.")
+    return None
+
+
+def calendar_problem(schedule: bt.Schedule, *, now: datetime) -> str | None:
+    """Why this calendar cannot carry deadlines (no open time within a year), or None."""
+    try:
+        bt.check_has_open_time(schedule, now)
+    except bt.NoOpenTime:
+        return _("This calendar has no open time in the next year; no deadline could ever fall.")
+    return None
+
+
+def policy_targets_problem(targets: dict[str, int | None], warning_percent: int | None) -> dict:
+    """Field → message for targets that are not whole positive minutes (empty: all fine)."""
+    problems = {}
+    for field, minutes in targets.items():
+        if minutes is None or minutes <= 0:
+            problems[field] = _("A target must be at least one business minute.")
+    if warning_percent is None or not 1 <= warning_percent <= 99:
+        problems["warning_percent"] = _("Warn between 1 and 99 percent of the target.")
+    return problems
+
+
+# --- Choosing a policy and planning clocks ---------------------------------------------
+
+
+def _specificity(policy: SlaPolicy) -> tuple:
+    # More matching criteria win; on a tie the department counts most (its calendar is
+    # the team's), then the customer's segment, the priority and the channel.
+    flags = (
+        policy.department_id is not None,
+        bool(policy.segment),
+        policy.priority is not None,
+        bool(policy.channel),
+    )
+    return (sum(flags), *flags, -policy.pk)
+
+
+def policy_choose(*, ticket: Ticket, policies: list[SlaPolicy]) -> SlaPolicy:
+    """The most specific active policy whose criteria all match the ticket."""
+    segment = ticket.customer.segment if ticket.customer_id else ""
+    department_id = ticket.queue.department_id
+    matching = [
+        policy
+        for policy in policies
+        if policy.priority in (None, ticket.priority)
+        and policy.channel in ("", ticket.channel)
+        and policy.segment in ("", segment)
+        and policy.department_id in (None, department_id)
+    ]
+    if not matching:
+        # Only possible if someone removed the default policy's row by hand.
+        raise DomainError(_("There is no SLA policy; the default policy is missing."))
+    return max(matching, key=_specificity)
+
+
+def _plan(clock: SlaClock, *, policy: SlaPolicy, schedule: bt.Schedule) -> None:
+    """Set target, warning and due moment from the cycle start plus paused time."""
+    target = policy.target_minutes(clock.kind)
+    warn_after = max(1, math.ceil(target * policy.warning_percent / 100))
+    clock.policy = policy
+    clock.target_minutes = target
+    clock.due_at = bt.add_business_minutes(
+        schedule, clock.started_at, target + clock.paused_minutes
+    )
+    clock.warn_at = bt.add_business_minutes(
+        schedule, clock.started_at, warn_after + clock.paused_minutes
+    )
+    _arm(clock)
+
+
+def _arm(clock: SlaClock) -> None:
+    """The next moment the timer must look at this clock, or None."""
+    if clock.stopped_at is not None or clock.paused_at is not None:
+        clock.fire_at = None
+    elif clock.warned_at is None:
+        clock.fire_at = clock.warn_at
+    elif clock.breached_at is None:
+        clock.fire_at = clock.due_at
+    else:
+        clock.fire_at = None
+
+
+def _restart(clock: SlaClock, *, now: datetime) -> None:
+    clock.started_at = now
+    clock.paused_minutes = 0
+    clock.paused_at = None
+    clock.warned_at = None
+    clock.breached_at = None
+    clock.stopped_at = None
+    clock.met = False
+
+
+def _stop(clock: SlaClock, *, now: datetime, met: bool) -> None:
+    clock.stopped_at = now
+    clock.paused_at = None
+    clock.met = met
+    clock.fire_at = None
+
+
+def _mirror(ticket: Ticket, clocks: list[SlaClock], policy: SlaPolicy | None) -> None:
+    """Copy the earliest running deadline onto the ticket for lists and sorting."""
+    running = [clock for clock in clocks if clock.is_running]
+    earliest = min(running, key=lambda clock: clock.due_at) if running else None
+    ticket.sla_policy = policy
+    ticket.sla_due_at = earliest.due_at if earliest else None
+    ticket.sla_warn_at = earliest.warn_at if earliest else None
+    Ticket.objects.filter(pk=ticket.pk).update(
+        sla_policy=policy, sla_due_at=ticket.sla_due_at, sla_warn_at=ticket.sla_warn_at
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _deadlines(clocks: list[SlaClock]) -> dict:
+    return {clock.kind: _iso(clock.due_at) for clock in clocks if clock.stopped_at is None}
+
+
+def _event(ticket: Ticket, kind: str, actor, data: dict, now: datetime) -> None:
+    from tickets import services as ticket_services  # tickets.services imports this module
+
+    ticket_services.event_record(ticket=ticket, kind=kind, actor=actor, data=data, now=now)
+
+
+def _load(ticket: Ticket, now: datetime) -> tuple[list[SlaClock], SlaPolicy, bt.Schedule]:
+    policy = policy_choose(ticket=ticket, policies=selectors.policies_active())
+    schedule = selectors.schedules_by_calendar([policy.calendar_id], now=now)[policy.calendar_id]
+    clocks = list(SlaClock.objects.filter(ticket=ticket).select_for_update())
+    return clocks, policy, schedule
+
+
+def _save(clocks: list[SlaClock]) -> None:
+    existing = [clock for clock in clocks if clock.pk]
+    new = [clock for clock in clocks if not clock.pk]
+    if existing:
+        SlaClock.objects.bulk_update(existing, CLOCK_FIELDS)
+    if new:
+        SlaClock.objects.bulk_create(new)
+
+
+# --- Clocks on tickets (called by tickets.services inside their transaction) -------------
+
+
+def clocks_start(*, ticket: Ticket, actor, now: datetime) -> list[SlaClock]:
+    """A new ticket gets its first-response and resolution clocks under its policy."""
+    policy = policy_choose(ticket=ticket, policies=selectors.policies_active())
+    schedule = selectors.schedules_by_calendar([policy.calendar_id], now=now)[policy.calendar_id]
+    clocks = []
+    for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION):
+        clock = SlaClock(ticket=ticket, kind=kind, started_at=now)
+        _plan(clock, policy=policy, schedule=schedule)
+        clocks.append(clock)
+    _save(clocks)
+    _mirror(ticket, clocks, policy)
+    _event(ticket, "sla.started", actor, {"policy": policy.name, **_deadlines(clocks)}, now)
+    return clocks
+
+
+def clocks_reply(*, ticket: Ticket, actor, now: datetime) -> None:
+    """A public reply meets the first response and restarts the next-update clock."""
+    clocks, policy, schedule = _load(ticket, now)
+    by_kind = {clock.kind: clock for clock in clocks}
+    data: dict = {}
+    first = by_kind.get(ClockKind.FIRST_RESPONSE)
+    if first is not None and first.stopped_at is None:
+        _stop(first, now=now, met=first.breached_at is None and now <= first.due_at)
+        data["first_response"] = "met" if first.met else "missed"
+    update = by_kind.get(ClockKind.NEXT_UPDATE)
+    if update is None:
+        update = SlaClock(ticket=ticket, kind=ClockKind.NEXT_UPDATE)
+        clocks.append(update)
+    _restart(update, now=now)
+    if ticket.status == Status.WAITING_CUSTOMER:
+        update.paused_at = now
+    _plan(update, policy=policy, schedule=schedule)
+    data["next_update"] = _iso(update.due_at)
+    _save(clocks)
+    _mirror(ticket, clocks, policy)
+    _event(ticket, "sla.replied", actor, data, now)
+
+
+def clocks_status_changed(*, ticket: Ticket, old: str, new: str, actor, now: datetime) -> None:
+    """Waiting for the customer pauses, resolving stops, leaving either resumes."""
+    clocks, policy, schedule = _load(ticket, now)
+    if not clocks:
+        return
+    if new == Status.WAITING_CUSTOMER:
+        kind = _pause(clocks, now=now)
+    elif new in (Status.RESOLVED, Status.CLOSED):
+        kind = _stop_all(clocks, now=now)
+    elif old in (Status.WAITING_CUSTOMER, Status.RESOLVED) and new in OPEN_STATUSES:
+        kind = _resume(clocks, old=old, policy=policy, schedule=schedule, now=now)
+    else:
+        return
+    if kind is None:
+        return
+    _save(clocks)
+    _mirror(ticket, clocks, policy)
+    _event(ticket, kind, actor, {"status": new, **_deadlines(clocks)}, now)
+
+
+def _pause(clocks: list[SlaClock], *, now: datetime) -> str | None:
+    # Waiting for the customer pauses the SLA clock; on resume the deadline moves by the
+    # business minutes spent waiting, not wall-clock minutes.
+    running = [clock for clock in clocks if clock.is_running]
+    for clock in running:
+        clock.paused_at = now
+        _arm(clock)
+    return "sla.paused" if running else None
+
+
+def _stop_all(clocks: list[SlaClock], *, now: datetime) -> str | None:
+    live = [clock for clock in clocks if clock.stopped_at is None]
+    for clock in live:
+        met = clock.kind == ClockKind.RESOLUTION and clock.breached_at is None
+        if clock.paused_at is None and now > clock.due_at:
+            met = False
+        _stop(clock, now=now, met=met)
+    return "sla.stopped" if live else None
+
+
+def _resume(
+    clocks: list[SlaClock], *, old: str, policy: SlaPolicy, schedule: bt.Schedule, now: datetime
+) -> str | None:
+    resumed = []
+    for clock in clocks:
+        if clock.paused_at is not None:
+            waited_since = clock.paused_at
+        elif old == Status.RESOLVED and clock.kind == ClockKind.RESOLUTION and clock.stopped_at:
+            # A reopened ticket: the resolution clock goes on, the resolved time not counted.
+            waited_since = clock.stopped_at
+            clock.stopped_at = None
+            clock.met = False
+        else:
+            continue
+        clock.paused_minutes += bt.business_minutes_between(schedule, waited_since, now)
+        clock.paused_at = None
+        _plan(clock, policy=policy, schedule=schedule)
+        resumed.append(clock)
+    first = next((c for c in clocks if c.kind == ClockKind.FIRST_RESPONSE), None)
+    update = next((c for c in clocks if c.kind == ClockKind.NEXT_UPDATE), None)
+    if old == Status.RESOLVED and update is not None and first is not None and first.stopped_at:
+        # The customer wrote again after a resolution: the next update is owed from now.
+        _restart(update, now=now)
+        _plan(update, policy=policy, schedule=schedule)
+        resumed.append(update)
+    return "sla.resumed" if resumed else None
+
+
+def clocks_recompute(*, ticket: Ticket, actor, reason: str, now: datetime) -> None:
+    """Priority, queue or policy changed: the running clocks take the policy now chosen.
+
+    A clock keeps its start and paused time and what it already fired: a deadline missed
+    stays missed, and a warning is not repeated.
+    """
+    clocks, policy, schedule = _load(ticket, now)
+    live = [clock for clock in clocks if clock.stopped_at is None]
+    if not live:
+        return
+    before = {clock.kind: (clock.policy_id, clock.due_at) for clock in live}
+    for clock in live:
+        _plan(clock, policy=policy, schedule=schedule)
+    if all(before[clock.kind] == (policy.pk, clock.due_at) for clock in live):
+        return
+    _save(clocks)
+    _mirror(ticket, clocks, policy)
+    data = {"reason": reason, "policy": policy.name, **_deadlines(clocks)}
+    _event(ticket, "sla.recomputed", actor, data, now)
+
+
+@transaction.atomic
+def policy_apply(*, policy: SlaPolicy, actor, now: datetime | None = None) -> int:
+    """After a policy changed: recompute the open tickets that run on it, or might now.
+
+    Returns how many tickets were looked at. Meant for the admin after an edit; it works
+    through the tickets one by one, which is fine for an occasional change.
+    """
+    now = now or timezone.now()
+    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES, sla_policy=policy).select_related(
+        "customer", "queue"
+    )
+    count = 0
+    for ticket in tickets.iterator(chunk_size=500):
+        clocks_recompute(ticket=ticket, actor=actor, reason="policy changed", now=now)
+        count += 1
+    return count
+
+
+# --- The timer ---------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    warnings: int = 0
+    breaches: int = 0
+    batches: int = 0
+
+    @property
+    def fired(self) -> int:
+        return self.warnings + self.breaches
+
+
+def sla_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> SweepResult:
+    """Fire every warning and breach that is due, each exactly once; returns the counts.
+
+    Works in batches, one transaction each: lock due clocks (skipping those another
+    worker holds), claim them with conditional UPDATEs, then write events, notices and
+    breach actions in bulk. A worker that was down catches up on everything due.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    while True:
+        warnings, breaches = _sweep_batch(now=now, batch_size=batch_size)
+        if not warnings and not breaches:
+            break
+        result.warnings += warnings
+        result.breaches += breaches
+        result.batches += 1
+    notifications_email_pending(now=now)
+    return result
+
+
+def _claim(sql: str, params: list) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+@transaction.atomic
+def _sweep_batch(*, now: datetime, batch_size: int) -> tuple[int, int]:
+    ids = list(
+        SlaClock.objects.filter(fire_at__lte=now)
+        .order_by("fire_at")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    if not ids:
+        return 0, 0
+    marks = ", ".join(["%s"] * len(ids))
+    table = SlaClock._meta.db_table
+    # The claims: each UPDATE only touches clocks still unfired, so a second worker, a
+    # retried task or SQLite (which ignores row locks) cannot fire one twice.
+    warned = _claim(
+        f"UPDATE {table} SET warned_at = %s, fire_at = due_at "  # noqa: S608 (ids are ints)
+        f"WHERE id IN ({marks}) AND warned_at IS NULL AND warn_at <= %s "
+        "AND fire_at IS NOT NULL RETURNING id",
+        [now, *ids, now],
+    )
+    breached = _claim(
+        f"UPDATE {table} SET breached_at = %s, fire_at = NULL "  # noqa: S608 (ids are ints)
+        f"WHERE id IN ({marks}) AND breached_at IS NULL AND due_at <= %s "
+        "AND fire_at IS NOT NULL RETURNING id",
+        [now, *ids, now],
+    )
+    # Anything selected but not claimed had a stale fire_at: arm it from its own state
+    # (which puts it in the future or clears it), so the loop cannot spin on it.
+    unclaimed = list(SlaClock.objects.filter(pk__in=set(ids) - set(warned) - set(breached)))
+    for clock in unclaimed:
+        _arm(clock)
+    SlaClock.objects.bulk_update(unclaimed, ["fire_at"])
+    _act(warned=set(warned), breached=set(breached), now=now)
+    return len(warned), len(breached)
+
+
+def _act(*, warned: set[int], breached: set[int], now: datetime) -> None:
+    """Events, notices and breach actions for the clocks just claimed."""
+    clocks = list(
+        SlaClock.objects.filter(pk__in=warned | breached).select_related(
+            "policy", "ticket__queue", "ticket__assignee"
+        )
+    )
+    leads = _team_leads({clock.ticket.queue.department_id for clock in clocks})
+    events: list[TicketEvent] = []
+    notices: list[Notification] = []
+    raise_ids: set[int] = set()
+    move_ids: set[int] = set()
+    for clock in clocks:
+        ticket = clock.ticket
+        data = {"clock": clock.kind, "due_at": _iso(clock.due_at), "policy": clock.policy.name}
+        department_leads = leads.get(ticket.queue.department_id, [])
+        if clock.pk in warned:
+            late = clock.pk in breached
+            events.append(_event_row(ticket, "sla.warning", {**data, "late": late}, now))
+            if not late:
+                recipients = [ticket.assignee] if ticket.assignee_id else department_leads
+                notices += _notices(recipients, ticket, NotificationKind.SLA_WARNING, data, now)
+        if clock.pk in breached:
+            events.append(_event_row(ticket, "sla.breached", data, now))
+            notices += _notices(department_leads, ticket, NotificationKind.SLA_BREACHED, data, now)
+            if clock.policy.breach_raises_priority:
+                raise_ids.add(ticket.pk)
+            if clock.policy.breach_moves_up and ticket.queue.line == 1:
+                move_ids.add(ticket.pk)
+    TicketEvent.objects.bulk_create(events)
+    created = Notification.objects.bulk_create(notices)
+    from tickets import services as ticket_services  # tickets.services imports this module
+
+    changed = set()
+    changed |= ticket_services.tickets_priority_raise(
+        ticket_ids=raise_ids, note="SLA breached", now=now
+    )
+    changed |= ticket_services.tickets_move_up(ticket_ids=move_ids, note="SLA breached", now=now)
+    _recompute_many(ticket_ids=changed, reason="SLA breached", now=now)
+    if created:
+        ids = [notice.pk for notice in created]
+        transaction.on_commit(partial(_enqueue_mail, ids))
+
+
+def _event_row(ticket: Ticket, kind: str, data: dict, now: datetime) -> TicketEvent:
+    return TicketEvent(ticket_id=ticket.pk, kind=kind, actor=None, data=data, created_at=now)
+
+
+def _notices(recipients, ticket: Ticket, kind: str, data: dict, now: datetime):
+    seen = set()
+    for user in recipients:
+        if user is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        yield Notification(recipient=user, ticket=ticket, kind=kind, data=data, created_at=now)
+
+
+def _team_leads(department_ids: set[int]) -> dict[int, list]:
+    leads: dict[int, list] = defaultdict(list)
+    if not department_ids:
+        return leads
+    rows = (
+        Agent.departments.through.objects.filter(
+            department_id__in=department_ids, agent__is_team_lead=True, agent__user__is_active=True
+        )
+        .select_related("agent__user")
+        .order_by("agent__user__username")
+    )
+    for row in rows:
+        leads[row.department_id].append(row.agent.user)
+    return leads
+
+
+def _recompute_many(*, ticket_ids: set[int], reason: str, now: datetime) -> None:
+    """After the timer raised priorities or moved tickets: new policies, in bulk."""
+    if not ticket_ids:
+        return
+    tickets = {
+        t.pk: t
+        for t in Ticket.objects.filter(pk__in=ticket_ids).select_related("customer", "queue")
+    }
+    policies = selectors.policies_active()
+    chosen = {pk: policy_choose(ticket=t, policies=policies) for pk, t in tickets.items()}
+    schedules = selectors.schedules_by_calendar({p.calendar_id for p in chosen.values()}, now=now)
+    clocks_by_ticket: dict[int, list[SlaClock]] = defaultdict(list)
+    for clock in SlaClock.objects.filter(ticket_id__in=ticket_ids, stopped_at=None):
+        clocks_by_ticket[clock.ticket_id].append(clock)
+    changed_clocks, changed_tickets, events = [], [], []
+    for pk, clocks in clocks_by_ticket.items():
+        ticket, policy = tickets[pk], chosen[pk]
+        for clock in clocks:
+            _plan(clock, policy=policy, schedule=schedules[policy.calendar_id])
+        changed_clocks += clocks
+        running = [clock for clock in clocks if clock.is_running]
+        earliest = min(running, key=lambda clock: clock.due_at) if running else None
+        ticket.sla_policy = policy
+        ticket.sla_due_at = earliest.due_at if earliest else None
+        ticket.sla_warn_at = earliest.warn_at if earliest else None
+        changed_tickets.append(ticket)
+        data = {"reason": reason, "policy": policy.name, **_deadlines(clocks)}
+        events.append(_event_row(ticket, "sla.recomputed", data, now))
+    SlaClock.objects.bulk_update(changed_clocks, CLOCK_FIELDS, batch_size=500)
+    Ticket.objects.bulk_update(
+        changed_tickets, ["sla_policy", "sla_due_at", "sla_warn_at"], batch_size=500
+    )
+    TicketEvent.objects.bulk_create(events)
+
+
+# --- Notices -----------------------------------------------------------------------------
+
+
+def _enqueue_mail(notification_ids: list[int]) -> None:
+    from escalation import tasks  # tasks import services
+
+    helpdesk_services.task_enqueue(tasks.notifications_email_send_task, notification_ids)
+
+
+def notifications_email_send(*, notification_ids: list[int]) -> int:
+    """Mail each notice once (claimed before sending); returns how many were sent."""
+    sent = 0
+    notices = Notification.objects.filter(pk__in=notification_ids, emailed_at=None).select_related(
+        "recipient", "ticket"
+    )
+    for notice in notices:
+        if not Notification.objects.filter(pk=notice.pk, emailed_at=None).update(
+            emailed_at=timezone.now()
+        ):
+            continue
+        if not notice.recipient.email:
+            continue
+        subject, body = _notice_mail(notice)
+        try:
+            helpdesk_services.email_send(subject=subject, body=body, to=[notice.recipient.email])
+        except OSError:
+            Notification.objects.filter(pk=notice.pk).update(emailed_at=None)
+            raise
+        sent += 1
+    return sent
+
+
+def notifications_email_pending(*, now: datetime) -> int:
+    """Mail notices whose task was lost (e.g. the broker was down when they were made)."""
+    cutoff = now - timezone.timedelta(seconds=UNMAILED_GRACE_SECONDS)
+    ids = list(
+        Notification.objects.filter(emailed_at=None, created_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )[:SWEEP_BATCH]
+    )
+    if not ids:
+        return 0
+    try:
+        return notifications_email_send(notification_ids=ids)
+    except OSError:
+        log.warning("SLA notices could not be mailed; the next pass tries again")
+        return 0
+
+
+def notice_text(notice: Notification) -> str:
+    """One line for the inbox and the mail subject."""
+    clock = ClockKind(notice.data.get("clock", ClockKind.RESOLUTION)).label
+    if notice.kind == NotificationKind.SLA_WARNING:
+        return _("%(ref)s: %(clock)s due soon") % {"ref": notice.ticket.reference, "clock": clock}
+    return _("%(ref)s: %(clock)s overdue") % {"ref": notice.ticket.reference, "clock": clock}
+
+
+def _notice_mail(notice: Notification) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        link = settings.SITE_URL + reverse("tickets:ticket-detail", args=[notice.ticket.reference])
+        due = timezone.localtime(datetime.fromisoformat(notice.data["due_at"]))
+        body = "\n\n".join(
+            [
+                notice.ticket.subject,
+                _("Due: %(due)s (policy %(policy)s)")
+                % {"due": f"{due:%d.%m.%Y %H:%M}", "policy": notice.data.get("policy", "")},
+                link,
+            ]
+        )
+        return notice_text(notice), body
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, notification_ids: list[int] | None = None) -> int:
+    """Mark the user's notices read (all when no ids); other people's are never touched."""
+    rows = Notification.objects.filter(recipient=user, read_at=None)
+    if notification_ids is not None:
+        rows = rows.filter(pk__in=notification_ids)
+    return rows.update(read_at=timezone.now())

@@ -1,4 +1,4 @@
-"""The checks behind /healthz: database, cache, Celery broker, last beat tick."""
+"""The checks behind /healthz: database, cache, Celery broker, last beat tick, SLA timer lag."""
 
 from datetime import datetime
 
@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from escalation import selectors as sla_selectors
 from helpdesk.celery import app as celery_app
 from helpdesk.services import BEAT_TICK_KEY
 
@@ -49,6 +50,14 @@ def _beat(cache_state: dict, now: datetime) -> dict:
     return {"ok": age <= stale, "last_tick": raw, "age_seconds": round(age)}
 
 
+def _sla_timer(database: dict, now: datetime) -> dict:
+    """The timer's lag: how long the oldest due warning or breach has waited unfired."""
+    if not database["ok"]:
+        return {"ok": False, "lag_seconds": None, "oldest_due": None}
+    lag = sla_selectors.timer_lag(now=now)
+    return {"ok": lag["lag_seconds"] <= settings.SLA_TIMER_LAG_ALERT.total_seconds(), **lag}
+
+
 def health_report(*, now: datetime) -> dict:
     """State of each dependency; `status` is "ok", "degraded" or "down" (database gone)."""
     database = _database()
@@ -58,6 +67,7 @@ def health_report(*, now: datetime) -> dict:
         "cache": cache_state,
         "broker": _broker(),
         "beat": _beat(cache_state, now),
+        "sla_timer": _sla_timer(database, now),
     }
     if not database["ok"]:
         status = "down"

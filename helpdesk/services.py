@@ -1,5 +1,6 @@
 """Project-wide writes: roles, API tokens, the beat heartbeat."""
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from django.utils.translation import gettext as _
 from helpdesk.choices import STAFF_ROLES, Role
 from helpdesk.errors import DomainError
 from helpdesk.models import SCOPES, ApiToken
+
+log = logging.getLogger(__name__)
 
 BEAT_TICK_KEY = "helpdesk:beat:last_tick"
 
@@ -68,3 +71,17 @@ def email_send(*, subject: str, body: str, to: list[str]) -> None:
 def beat_tick_record(*, now: datetime) -> None:
     """Remember when the periodic health task last ran (read by /healthz)."""
     cache.set(BEAT_TICK_KEY, now.isoformat(), timeout=None)
+
+
+def task_enqueue(task, *args) -> bool:
+    """Hand a task to the broker; if the broker is down, log it and go on.
+
+    Callers keep enough state in the database (an unsent mail, an unfired deadline) that
+    a periodic pass finishes the work later, so a request never fails on the broker.
+    """
+    try:
+        task.delay(*args)
+    except Exception:  # kombu raises several types depending on the transport
+        log.warning("broker unavailable: %s not queued; a periodic pass will catch up", task.name)
+        return False
+    return True

@@ -152,9 +152,21 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The SLA timer's beat interval; deadlines live in the database, so a longer interval only
+# delays warnings and breaches, it never loses them.
+SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "health": {"task": "helpdesk.health", "schedule": 30.0},
+    "sla-sweep": {
+        "task": "escalation.tasks.sla_sweep_task",
+        "schedule": float(SLA_SWEEP_SECONDS),
+        # A pass missed while the worker was down is not worth queueing: the next one
+        # catches up on everything due, because deadlines live in the database.
+        "options": {"expires": float(SLA_SWEEP_SECONDS)},
+    },
 }
+# /healthz reports the SLA timer as behind when something has been due this long unfired.
+SLA_TIMER_LAG_ALERT = timedelta(seconds=env_int("SLA_TIMER_LAG_ALERT_SECONDS", 300, minimum=30))
 # The beat tick is "stale" on /healthz when the health task has not run for this long.
 HEALTH_BEAT_STALE_AFTER = timedelta(seconds=env_int("HEALTH_BEAT_STALE_AFTER", 120, minimum=30))
 

@@ -202,6 +202,20 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
+    # The SLA room (escalation.services) keeps these three: the policy whose clocks run on
+    # the ticket, and the earliest running deadline with its warning moment, mirrored here
+    # so queue lists sort and colour by deadline on an index of this table.
+    sla_policy = models.ForeignKey(
+        "escalation.SlaPolicy",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("SLA policy"),
+        db_index=False,
+    )
+    sla_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -226,6 +240,12 @@ class Ticket(models.Model):
             models.Index(fields=["queue", "created_at", "id"], name="ticket_queue_created"),
             models.Index(fields=["assignee", "status", "created_at"], name="ticket_assignee"),
             models.Index(fields=["customer", "created_at"], name="ticket_customer"),
+            # Queue lists by next deadline (tickets with no running clock come last).
+            models.Index(
+                fields=["queue", "sla_due_at", "id"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="ticket_queue_deadline",
+            ),
         ]
 
     def __str__(self) -> str:

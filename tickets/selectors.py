@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, search_text
+from escalation.choices import ClockKind
 from tickets import permissions
 from tickets.choices import DONE_STATUSES, OPEN_STATUSES, Priority, Status
 from tickets.models import Attachment, Queue, SupportArea, Ticket, TicketEvent, TicketMessage
@@ -270,7 +271,17 @@ EVENT_TITLES = {
     "message.replied": lambda: _("Public reply sent"),
     "message.noted": lambda: _("Internal note added"),
     "message.received": lambda: _("Customer wrote"),
+    "sla.started": lambda: _("SLA clocks started"),
+    "sla.replied": lambda: _("SLA: reply counted"),
+    "sla.paused": lambda: _("SLA paused"),
+    "sla.resumed": lambda: _("SLA resumed"),
+    "sla.stopped": lambda: _("SLA stopped"),
+    "sla.recomputed": lambda: _("SLA deadlines recomputed"),
+    "sla.warning": lambda: _("SLA warning"),
+    "sla.breached": lambda: _("SLA breached"),
 }
+# The deadline an SLA event names, shown as its "after" value.
+SLA_DEADLINE_KEYS = ("first_response", "next_update", "resolution", "due_at")
 
 
 def _timeline_entry(event: TicketEvent, queues: dict[int, str]) -> dict:
@@ -289,6 +300,8 @@ def _timeline_entry(event: TicketEvent, queues: dict[int, str]) -> dict:
         before, after = data.get("from", ""), data.get("to", "")
     elif event.kind == "ticket.created":
         after = queues.get(data.get("queue"), "")
+    elif event.kind.startswith("sla."):
+        before, after = _sla_detail(data)
     title = EVENT_TITLES.get(event.kind)
     return {
         "kind": event.kind,
@@ -301,6 +314,20 @@ def _timeline_entry(event: TicketEvent, queues: dict[int, str]) -> dict:
         "note": data.get("note", ""),
         "created_at": event.created_at,
     }
+
+
+def _sla_detail(data: dict) -> tuple[str, str]:
+    """(clock or policy, earliest deadline named) of an SLA event, for the timeline."""
+    clock = data.get("clock")
+    label = ClockKind(clock).label if clock in ClockKind.values else data.get("policy", "")
+    moments = [
+        parsed
+        for key in SLA_DEADLINE_KEYS
+        if isinstance(data.get(key), str) and (parsed := parse_datetime(data[key]))
+    ]
+    if not moments:
+        return label, ""
+    return label, formats.date_format(timezone.localtime(min(moments)), "SHORT_DATETIME_FORMAT")
 
 
 def ticket_last_handover(*, timeline: list[dict]) -> dict | None:

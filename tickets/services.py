@@ -23,11 +23,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from escalation import services as sla
 from helpdesk import permissions as roles
 from helpdesk import services as helpdesk_services
 from helpdesk.errors import DomainError, StaleEdit
 from tickets import permissions
-from tickets.choices import MOVES, Channel, MessageKind, Priority, Status
+from tickets.choices import MOVES, OPEN_STATUSES, Channel, MessageKind, Priority, Status
 from tickets.models import (
     Agent,
     Attachment,
@@ -348,6 +349,7 @@ def ticket_create(
         },
         now=now,
     )
+    sla.clocks_start(ticket=ticket, actor=actor, now=now)
     return ticket
 
 
@@ -381,13 +383,16 @@ def ticket_reply(
     if ticket.first_response_at is None:
         Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(first_response_at=now)
         ticket.first_response_at = now
+    sla.clocks_reply(ticket=ticket, actor=actor, now=now)
     target = status or (Status.OPEN if ticket.status == Status.NEW else None)
     if target and target != ticket.status:
         ticket_transition(ticket=ticket, to=target, actor=actor, expected_version=expected_version)
     event_record(ticket=ticket, kind="message.replied", actor=actor, data={"message": message.pk})
     from tickets import tasks  # tasks import services: import here, not at module level
 
-    transaction.on_commit(partial(tasks.ticket_reply_email_send_task.delay, message.pk))
+    transaction.on_commit(
+        partial(helpdesk_services.task_enqueue, tasks.ticket_reply_email_send_task, message.pk)
+    )
     return message
 
 
@@ -528,6 +533,7 @@ def ticket_transition(
     if note:
         data["note"] = note[:NOTE_MAX_LENGTH]
     event_record(ticket=ticket, kind="ticket.status_changed", actor=actor, data=data)
+    sla.clocks_status_changed(ticket=ticket, old=old, new=to, actor=actor, now=now)
     return ticket
 
 
@@ -570,6 +576,7 @@ def _move(
         actor=actor,
         data={"from_queue": origin.pk, "to_queue": target.pk, "note": note},
     )
+    sla.clocks_recompute(ticket=ticket, actor=actor, reason=kind, now=timezone.now())
     return ticket
 
 
@@ -757,6 +764,9 @@ def ticket_priority_change(
         actor=actor,
         data={"from": old, "to": priority},
     )
+    sla.clocks_recompute(
+        ticket=ticket, actor=actor, reason="ticket.priority_changed", now=timezone.now()
+    )
     return ticket
 
 
@@ -799,6 +809,103 @@ def ticket_details_change(
     if priority is not None:
         ticket_priority_change(ticket=ticket, priority=priority, actor=actor)
     return ticket
+
+
+# --- Timer actions: many tickets at once (called by the SLA timer) ----------------------
+
+
+def _returning(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _ids_sql(ids) -> tuple[str, list]:
+    ids = sorted(ids)
+    return ", ".join(["%s"] * len(ids)), ids
+
+
+def _open_statuses_sql() -> tuple[str, list]:
+    statuses = sorted(OPEN_STATUSES)
+    return ", ".join(["%s"] * len(statuses)), statuses
+
+
+def tickets_priority_raise(*, ticket_ids, note: str, now: datetime) -> set[int]:
+    """Raise each open ticket one priority step (urgent stays urgent); returns those raised.
+
+    One guarded UPDATE for the whole batch, events in bulk; the system is the actor.
+    """
+    if not ticket_ids:
+        return set()
+    marks, ids = _ids_sql(ticket_ids)
+    status_marks, statuses = _open_statuses_sql()
+    rows = _returning(
+        f"UPDATE {Ticket._meta.db_table} SET priority = priority + 1, "  # noqa: S608 (ints)
+        "version = version + 1, updated_at = %s "
+        f"WHERE id IN ({marks}) AND priority < %s AND status IN ({status_marks}) "
+        "RETURNING id, priority",
+        [now, *ids, Priority.URGENT, *statuses],
+    )
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket_id=pk,
+            kind="ticket.priority_changed",
+            actor=None,
+            data={"from": priority - 1, "to": priority, "note": note},
+            created_at=now,
+        )
+        for pk, priority in rows
+    )
+    return {pk for pk, _priority in rows}
+
+
+def tickets_move_up(*, ticket_ids, note: str, now: datetime) -> set[int]:
+    """Move open first-line tickets to line 2 of their department, where it has one.
+
+    Like an escalation by the system: assignee cleared, where it came from remembered.
+    """
+    if not ticket_ids:
+        return set()
+    first_line = list(
+        Ticket.objects.filter(pk__in=ticket_ids, status__in=OPEN_STATUSES, queue__line=1).values(
+            "pk", "queue_id", "queue__department_id"
+        )
+    )
+    targets = dict(
+        Queue.objects.filter(
+            department_id__in={row["queue__department_id"] for row in first_line},
+            line=2,
+            is_active=True,
+        ).values_list("department_id", "pk")
+    )
+    groups: dict[tuple[int, int], list[int]] = {}
+    for row in first_line:
+        target = targets.get(row["queue__department_id"])
+        if target is not None:
+            groups.setdefault((row["queue_id"], target), []).append(row["pk"])
+    moved: set[int] = set()
+    events = []
+    for (source, target), group in groups.items():
+        marks, ids = _ids_sql(group)
+        rows = _returning(
+            f"UPDATE {Ticket._meta.db_table} SET queue_id = %s, previous_queue_id = %s, "  # noqa: S608
+            "assignee_id = NULL, version = version + 1, updated_at = %s "
+            f"WHERE id IN ({marks}) AND queue_id = %s RETURNING id",
+            [target, source, now, *ids, source],
+        )
+        for (pk,) in rows:
+            moved.add(pk)
+            events.append(
+                TicketEvent(
+                    ticket_id=pk,
+                    kind="ticket.escalated",
+                    actor=None,
+                    data={"from_queue": source, "to_queue": target, "note": note},
+                    created_at=now,
+                )
+            )
+    TicketEvent.objects.bulk_create(events)
+    return moved
 
 
 # --- Organisation -----------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_the_timeline_says_who_moved_it_where(ticket, bob, carol):
     )
     with translation.override("en"):
         timeline = selectors.ticket_timeline(ticket=ticket)
-    handoff = timeline[-1]
+    handoff = next(entry for entry in timeline if entry["kind"] == "ticket.handed_off")
     assert handoff["title"] == "Handed off"
     assert handoff["actor"] == "Bob Bauer"
     assert handoff["before"] == "Kundenservice · 1st line"
@@ -73,7 +73,12 @@ def test_the_timeline_says_who_moved_it_where(ticket, bob, carol):
     assert selectors.ticket_last_handover(timeline=timeline) == handoff
     assert [entry["kind"] for entry in timeline] == [
         "ticket.created",
+        "sla.started",
         "ticket.assigned",
         "ticket.status_changed",
         "ticket.handed_off",
+        "sla.recomputed",  # billing works office hours under its own policy
     ]
+    recomputed = timeline[-1]
+    assert recomputed["title"] == "SLA deadlines recomputed"
+    assert recomputed["before"] == "Buchhaltung"
