@@ -71,11 +71,12 @@ class ClockView:
 def clock_state(clock: SlaClock, now: datetime) -> str:
     """ok / warning / breached / paused / met / missed / stopped, as of `now`."""
     if clock.stopped_at is not None:
-        if clock.kind == ClockKind.NEXT_UPDATE and not clock.met:
-            return ClockState.STOPPED
         if clock.met:
             return ClockState.MET
-        return ClockState.MISSED if clock.breached_at else ClockState.STOPPED
+        late = clock.breached_at is not None or clock.stopped_at > clock.due_at
+        if late and clock.kind != ClockKind.NEXT_UPDATE:
+            return ClockState.MISSED
+        return ClockState.STOPPED
     if clock.paused_at is not None:
         return ClockState.PAUSED
     return deadline_state(due_at=clock.due_at, warn_at=clock.warn_at, now=now)

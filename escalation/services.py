@@ -408,19 +408,21 @@ def _sweep_batch(*, now: datetime, batch_size: int) -> tuple[int, int]:
         return 0, 0
     marks = ", ".join(["%s"] * len(ids))
     table = SlaClock._meta.db_table
+    # Raw SQL gets the moment as the backend stores it (SQLite: naive UTC text).
+    moment = connection.ops.adapt_datetimefield_value(now)
     # The claims: each UPDATE only touches clocks still unfired, so a second worker, a
     # retried task or SQLite (which ignores row locks) cannot fire one twice.
     warned = _claim(
         f"UPDATE {table} SET warned_at = %s, fire_at = due_at "  # noqa: S608 (ids are ints)
         f"WHERE id IN ({marks}) AND warned_at IS NULL AND warn_at <= %s "
         "AND fire_at IS NOT NULL RETURNING id",
-        [now, *ids, now],
+        [moment, *ids, moment],
     )
     breached = _claim(
         f"UPDATE {table} SET breached_at = %s, fire_at = NULL "  # noqa: S608 (ids are ints)
         f"WHERE id IN ({marks}) AND breached_at IS NULL AND due_at <= %s "
         "AND fire_at IS NOT NULL RETURNING id",
-        [now, *ids, now],
+        [moment, *ids, moment],
     )
     # Anything selected but not claimed had a stale fire_at: arm it from its own state
     # (which puts it in the future or clears it), so the loop cannot spin on it.

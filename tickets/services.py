@@ -844,7 +844,7 @@ def tickets_priority_raise(*, ticket_ids, note: str, now: datetime) -> set[int]:
         "version = version + 1, updated_at = %s "
         f"WHERE id IN ({marks}) AND priority < %s AND status IN ({status_marks}) "
         "RETURNING id, priority",
-        [now, *ids, Priority.URGENT, *statuses],
+        [connection.ops.adapt_datetimefield_value(now), *ids, Priority.URGENT, *statuses],
     )
     TicketEvent.objects.bulk_create(
         TicketEvent(
@@ -891,7 +891,7 @@ def tickets_move_up(*, ticket_ids, note: str, now: datetime) -> set[int]:
             f"UPDATE {Ticket._meta.db_table} SET queue_id = %s, previous_queue_id = %s, "  # noqa: S608
             "assignee_id = NULL, version = version + 1, updated_at = %s "
             f"WHERE id IN ({marks}) AND queue_id = %s RETURNING id",
-            [target, source, now, *ids, source],
+            [target, source, connection.ops.adapt_datetimefield_value(now), *ids, source],
         )
         for (pk,) in rows:
             moved.add(pk)
