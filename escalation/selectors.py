@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Min, Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from escalation import business_time as bt
 from escalation.choices import ClockKind, ClockState
@@ -66,6 +67,7 @@ class ClockView:
     remaining_minutes: int | None  # business minutes; negative when overdue
     target_minutes: int
     stopped_at: datetime | None
+    remaining_label: str = ""
 
 
 def clock_state(clock: SlaClock, now: datetime) -> str:
@@ -123,6 +125,33 @@ def clock_views(*, clocks: list[SlaClock], schedule: bt.Schedule | None, now: da
     return views
 
 
+def duration_label(minutes: int) -> str:
+    """Business time for people: "2 h 05 min", "overdue 1 h 10 min"."""
+    hours, rest = divmod(abs(minutes), 60)
+    text = (
+        _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": rest}
+        if hours
+        else _("%(minutes)d min") % {"minutes": rest}
+    )
+    return _("overdue %(time)s") % {"time": text} if minutes < 0 else text
+
+
+def ticket_sla(*, ticket, now: datetime | None = None) -> dict | None:
+    """The ticket page's SLA card: policy, calendar and the clocks (five queries)."""
+    now = now or timezone.now()
+    clocks = ticket_clocks(ticket=ticket)
+    if not clocks or ticket.sla_policy_id is None:
+        return None
+    policy = ticket.sla_policy
+    schedule = schedules_by_calendar([policy.calendar_id], now=now).get(policy.calendar_id)
+    views = clock_views(clocks=clocks, schedule=schedule, now=now)
+    for view in views:
+        view.remaining_label = (
+            duration_label(view.remaining_minutes) if view.remaining_minutes is not None else ""
+        )
+    return {"policy": policy, "clocks": views}
+
+
 def deadline_rows(tickets, *, now: datetime | None = None) -> dict[int, dict]:
     """For list rows: each ticket's deadline state and remaining business minutes.
 
@@ -136,9 +165,11 @@ def deadline_rows(tickets, *, now: datetime | None = None) -> dict[int, dict]:
         schedule = schedules.get(ticket.sla_policy.calendar_id)
         if schedule is None:
             continue
+        remaining = remaining_minutes(schedule, due_at=ticket.sla_due_at, now=now)
         rows[ticket.pk] = {
             "state": deadline_state(due_at=ticket.sla_due_at, warn_at=ticket.sla_warn_at, now=now),
-            "remaining": remaining_minutes(schedule, due_at=ticket.sla_due_at, now=now),
+            "remaining": remaining,
+            "label": duration_label(remaining),
             "due_at": ticket.sla_due_at,
         }
     return rows

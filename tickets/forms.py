@@ -72,6 +72,9 @@ def _note_field(label, required_message, rows: int = 3) -> forms.CharField:
 # --- Lists --------------------------------------------------------------------------------
 
 
+WORKSPACE_SORT = "deadline"
+
+
 class TicketFilterForm(forms.Form):
     """The filter bar above a ticket list (GET); unknown values fall back to the defaults."""
 
@@ -119,6 +122,7 @@ class TicketFilterForm(forms.Form):
         label=_("Sort"),
         required=False,
         choices=[
+            ("deadline", _("Next deadline first")),
             ("oldest", _("Oldest first")),
             ("newest", _("Newest first")),
             ("priority", _("Most urgent first")),
@@ -143,7 +147,8 @@ class TicketFilterForm(forms.Form):
             support_area=area.pk if area else None,
             older_than=data.get("older_than") or "",
             assignee=data.get("assignee") or "",
-            sort=data.get("sort") or selectors.DEFAULT_SORT,
+            # The workspace works against the clock: next deadline first unless asked.
+            sort=data.get("sort") or WORKSPACE_SORT,
         )
 
 

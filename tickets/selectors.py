@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
@@ -33,7 +43,10 @@ SORTS: dict[str, tuple[str, ...]] = {
     "newest": ("-created_at", "-id"),
     "priority": ("-priority", "created_at", "id"),
     "updated": ("-updated_at", "-id"),
+    "deadline": ("sla_due_at", "id"),
 }
+# Sort keys that may be empty; empty sorts last (a ticket with no running SLA clock).
+NULLS_LAST = {"sla_due_at"}
 DEFAULT_SORT = "oldest"
 # Status filters: a group name or a single status.
 STATUS_GROUPS: dict[str, frozenset[str]] = {
@@ -112,7 +125,9 @@ def _decode_cursor(cursor: str, order: tuple[str, ...]) -> list | None:
     decoded = []
     for key, value in zip(order, values, strict=True):
         name = key.lstrip("-")
-        if name.endswith("_at"):
+        if name in NULLS_LAST and value is None:
+            pass
+        elif name.endswith("_at"):
             value = parse_datetime(value) if isinstance(value, str) else None
             if value is None:
                 return None
@@ -129,16 +144,30 @@ def _after(order: tuple[str, ...], values: list) -> Q:
     for key, value in zip(order, values, strict=True):
         name = key.lstrip("-")
         lookup = "lt" if key.startswith("-") else "gt"
-        condition |= equal & Q(**{f"{name}__{lookup}": value})
+        if name in NULLS_LAST:
+            # Ascending with empty values last: after x come larger values, then empties;
+            # after an empty value only other empties.
+            if value is None:
+                equal &= Q(**{f"{name}__isnull": True})
+                continue
+            condition |= equal & (
+                Q(**{f"{name}__{lookup}": value}) | Q(**{f"{name}__isnull": True})
+            )
+        else:
+            condition |= equal & Q(**{f"{name}__{lookup}": value})
         equal &= Q(**{name: value})
     return condition
+
+
+def _order_by(order: tuple[str, ...]) -> list:
+    return [F(key).asc(nulls_last=True) if key in NULLS_LAST else key for key in order]
 
 
 def keyset_page(
     rows: QuerySet, *, order: tuple[str, ...], cursor: str = "", size: int = PAGE_SIZE
 ) -> Page:
     """One page in `order`, starting after `cursor`; one query whatever the table size."""
-    rows = rows.order_by(*order)
+    rows = rows.order_by(*_order_by(order))
     values = _decode_cursor(cursor, order) if cursor else None
     if values is not None:
         rows = rows.filter(_after(order, values))
@@ -183,7 +212,9 @@ def ticket_list(
     """A page of tickets (queue list, my tickets, API list) with their list columns."""
     rows = filters.apply(tickets, user=user, now=timezone.now())
     return keyset_page(
-        rows.select_related("customer", "queue__department", "support_area", "assignee"),
+        rows.select_related(
+            "customer", "queue__department", "support_area", "assignee", "sla_policy"
+        ),
         order=filters.order,
         cursor=cursor,
         size=size,
@@ -211,7 +242,9 @@ def ticket_search(*, user, query: str, cursor: str = "") -> Page:
             | Exists(in_body)
         )
     return keyset_page(
-        rows.select_related("customer", "queue__department", "support_area", "assignee"),
+        rows.select_related(
+            "customer", "queue__department", "support_area", "assignee", "sla_policy"
+        ),
         order=SORTS["newest"],
         cursor=cursor,
     )

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from customers import permissions as customer_permissions
+from escalation import selectors as sla_selectors
 from helpdesk.errors import DomainError, StaleEdit
 from helpdesk.permissions import workspace_required
 from tickets import forms, permissions, selectors, services
@@ -43,7 +44,9 @@ def _decorate(rows, user) -> None:
     """What each list row shows besides its fields: age in words, whether to offer "take"."""
     agent = permissions.agent_of(user)
     now = timezone.now()
+    deadlines = sla_selectors.deadline_rows(rows, now=now)
     for row in rows:
+        row.sla = deadlines.get(row.pk)
         row.age = timesince(row.created_at, now, depth=1)
         row.can_take = (
             row.assignee_id is None
@@ -207,7 +210,7 @@ def _ticket(request, reference: str):
     return permissions.ticket_for(
         request.user,
         reference,
-        selectors.ticket_queryset().select_related("previous_queue__department"),
+        selectors.ticket_queryset().select_related("previous_queue__department", "sla_policy"),
     )
 
 
@@ -241,6 +244,7 @@ def _ticket_context(request, ticket, *, bound: dict | None = None, **extra) -> d
     return {
         "ticket": ticket,
         "conversation": selectors.ticket_messages(user=user, ticket=ticket),
+        "sla": sla_selectors.ticket_sla(ticket=ticket),
         "timeline": timeline,
         "handover": selectors.ticket_last_handover(timeline=timeline),
         "summary": summary,

@@ -1,57 +1,18 @@
 """SLA clocks on tickets: chosen policy, deadlines in business time, pause, stop, recompute.
 
-Times are Europe/Berlin on the default calendars: the hotline is open 06:00-23:00 every
-day, the office Mon-Fri 08:00-18:00. Monday 16 November 2026 is an ordinary Monday.
+Times as in tests/escalation/conftest.py (a ticket opened Monday 16 November, 10:00).
 """
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-import pytest
 import time_machine
 
 from customers.choices import Segment
 from escalation import selectors
 from escalation.choices import ClockKind, ClockState
-from escalation.models import SlaClock, SlaPolicy
-from tests.tickets.conftest import (  # noqa: F401 (fixtures)
-    area,
-    bob_agent,
-    carol_agent,
-    department,
-    erika,
-    queue,
-    team,
-    tina_agent,
-    trent,
-)
+from escalation.models import SlaPolicy
+from tests.escalation.conftest import MONDAY_10, at, clocks_of
+from tests.tickets.conftest import area, department
 from tickets import services
 from tickets.choices import Channel, Priority, Status
-
-BERLIN = ZoneInfo("Europe/Berlin")
-MONDAY_10 = datetime(2026, 11, 16, 10, 0, tzinfo=BERLIN)
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=BERLIN)
-
-
-def clocks_of(ticket) -> dict[str, SlaClock]:
-    return {clock.kind: clock for clock in SlaClock.objects.filter(ticket=ticket)}
-
-
-@pytest.fixture
-def opened(erika, alice, team):
-    """Erika's portal question, opened Monday 10:00 under the standard policy."""
-    with time_machine.travel(MONDAY_10, tick=False):
-        return services.ticket_create(
-            customer=erika,
-            subject="Rechnung doppelt abgebucht",
-            body="Bitte prüfen.",
-            channel=Channel.PORTAL,
-            support_area=area("invoice-question"),
-            actor=alice,
-        )
 
 
 def test_a_new_ticket_gets_first_response_and_resolution_deadlines_in_business_time(opened):

@@ -14,17 +14,8 @@ from escalation import selectors
 from escalation import services as sla
 from escalation.models import Notification, SlaClock, SlaPolicy
 from helpdesk.health import health_report
-from tests.escalation.test_clocks import MONDAY_10, at, clocks_of, opened  # noqa: F401
-from tests.tickets.conftest import (  # noqa: F401 (fixtures)
-    area,
-    bob_agent,
-    carol_agent,
-    erika,
-    queue,
-    team,
-    tina_agent,
-    trent,
-)
+from tests.escalation.conftest import MONDAY_10, at, clocks_of
+from tests.tickets.conftest import area, queue
 from tickets import services
 from tickets.choices import Channel, Priority
 
