@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from escalation import business_time as bt
-from escalation.choices import ClockKind, ClockState
+from escalation.choices import ClockKind, ClockState, NotificationKind
 from escalation.models import BusinessCalendar, ClosedDay, Notification, SlaClock, SlaPolicy
 
 # Closed days further back than this cannot matter for a running clock.
@@ -125,9 +125,13 @@ def clock_views(*, clocks: list[SlaClock], schedule: bt.Schedule | None, now: da
     return views
 
 
-def duration_label(minutes: int) -> str:
-    """Business time for people: "2 h 05 min", "overdue 1 h 10 min"."""
+def duration_label(minutes: int, *, compact: bool = False) -> str:
+    """Business time for people: "2 h 05 min", "overdue 1 h 10 min"; compact for list
+    columns: "2:05 h", "-1:10 h" (the colour says overdue, a minus sign repeats it)."""
     hours, rest = divmod(abs(minutes), 60)
+    if compact:
+        text = f"{hours}:{rest:02d} h" if hours else _("%(minutes)d min") % {"minutes": rest}
+        return f"\N{MINUS SIGN}{text}" if minutes < 0 else text
     text = (
         _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": rest}
         if hours
@@ -169,7 +173,7 @@ def deadline_rows(tickets, *, now: datetime | None = None) -> dict[int, dict]:
         rows[ticket.pk] = {
             "state": deadline_state(due_at=ticket.sla_due_at, warn_at=ticket.sla_warn_at, now=now),
             "remaining": remaining,
-            "label": duration_label(remaining),
+            "label": duration_label(remaining, compact=True),
             "due_at": ticket.sla_due_at,
         }
     return rows
@@ -182,6 +186,14 @@ def timer_lag(*, now: datetime) -> dict:
     return {"oldest_due": oldest.isoformat() if oldest else None, "lag_seconds": round(lag)}
 
 
+def timer_status(*, now: datetime) -> dict:
+    """The timer's lag for people: behind when something waits longer than the alert."""
+    from django.conf import settings
+
+    lag = timer_lag(now=now)
+    return {**lag, "behind": lag["lag_seconds"] > settings.SLA_TIMER_LAG_ALERT.total_seconds()}
+
+
 def notification_inbox(*, user, size: int = INBOX_SIZE) -> list[Notification]:
     """The user's unread notices, newest first, with their tickets (one query)."""
     return list(
@@ -189,3 +201,18 @@ def notification_inbox(*, user, size: int = INBOX_SIZE) -> list[Notification]:
         .select_related("ticket")
         .order_by("-created_at")[:size]
     )
+
+
+def notice_list(*, user) -> list[Notification]:
+    """The inbox with each notice's line of text, for the workspace home."""
+    notices = notification_inbox(user=user)
+    for notice in notices:
+        notice.text = notice_text(notice)
+    return notices
+
+def notice_text(notice: Notification) -> str:
+    """One line for the inbox and the mail subject."""
+    clock = ClockKind(notice.data.get("clock", ClockKind.RESOLUTION)).label
+    if notice.kind == NotificationKind.SLA_WARNING:
+        return _("%(ref)s: %(clock)s due soon") % {"ref": notice.ticket.reference, "clock": clock}
+    return _("%(ref)s: %(clock)s overdue") % {"ref": notice.ticket.reference, "clock": clock}

@@ -9,9 +9,10 @@ import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import partial
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -19,13 +20,21 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from customers.choices import Segment
 from escalation import business_time as bt
 from escalation import selectors
 from escalation.choices import ClockKind, NotificationKind
-from escalation.models import Notification, SlaClock, SlaPolicy
+from escalation.models import (
+    BusinessCalendar,
+    ClosedDay,
+    Notification,
+    OpeningHours,
+    SlaClock,
+    SlaPolicy,
+)
 from helpdesk import services as helpdesk_services
 from helpdesk.errors import DomainError
-from tickets.choices import OPEN_STATUSES, Status
+from tickets.choices import OPEN_STATUSES, Channel, Priority, Status
 from tickets.models import Agent, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -591,13 +600,6 @@ def notifications_email_pending(*, now: datetime) -> int:
         return 0
 
 
-def notice_text(notice: Notification) -> str:
-    """One line for the inbox and the mail subject."""
-    clock = ClockKind(notice.data.get("clock", ClockKind.RESOLUTION)).label
-    if notice.kind == NotificationKind.SLA_WARNING:
-        return _("%(ref)s: %(clock)s due soon") % {"ref": notice.ticket.reference, "clock": clock}
-    return _("%(ref)s: %(clock)s overdue") % {"ref": notice.ticket.reference, "clock": clock}
-
 
 def _notice_mail(notice: Notification) -> tuple[str, str]:
     with translation.override(settings.LANGUAGE_CODE):
@@ -611,7 +613,7 @@ def _notice_mail(notice: Notification) -> tuple[str, str]:
                 link,
             ]
         )
-        return notice_text(notice), body
+        return selectors.notice_text(notice), body
 
 
 @transaction.atomic
@@ -621,3 +623,324 @@ def notifications_mark_read(*, user, notification_ids: list[int] | None = None) 
     if notification_ids is not None:
         rows = rows.filter(pk__in=notification_ids)
     return rows.update(read_at=timezone.now())
+
+
+# --- Calendars and policies (admin, API) ---------------------------------------------------
+
+# What the admin and the API may set on a policy; `is_default` is not among them: the one
+# default policy comes from the migration and stays the default.
+POLICY_FIELDS = (
+    "name",
+    "calendar",
+    "priority",
+    "channel",
+    "segment",
+    "department",
+    "first_response_minutes",
+    "next_update_minutes",
+    "resolution_minutes",
+    "warning_percent",
+    "breach_raises_priority",
+    "breach_moves_up",
+    "is_active",
+)
+POLICY_CRITERIA = ("priority", "channel", "segment", "department")
+POLICY_TARGETS = ("first_response_minutes", "next_update_minutes", "resolution_minutes")
+# A change of any of these moves the deadlines of the open tickets on the policy.
+POLICY_DEADLINE_FIELDS = (
+    *POLICY_CRITERIA,
+    *POLICY_TARGETS,
+    "warning_percent",
+    "calendar",
+    "is_active",
+)
+# More than a year's worth of minutes is no promise, and walking a sparse calendar that
+# far ahead for every ticket would cost seconds (and, further still, overflow the year 9999).
+MAX_TARGET_MINUTES = 366 * 24 * 60
+MAX_OPENING_HOURS = 70  # ten intervals a day is more than any real team has
+
+
+@dataclass
+class PolicySaved:
+    policy: SlaPolicy
+    # Open tickets whose deadlines were worked out again; None when nothing that moves a
+    # deadline changed (or the policy is new, so no ticket runs on it yet).
+    recomputed: int | None
+
+
+def time_zone_problem(name: str) -> str | None:
+    """Why `name` is not a time zone zoneinfo knows (e.g. Europe/Berlin), or None."""
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return _("Unknown time zone; use a name such as Europe/Berlin.")
+    return None
+
+
+def _holidays_known(country: str, subdivision: str) -> bool:
+    schedule = bt.Schedule(
+        tz=ZoneInfo("UTC"),
+        weekly=((),) * 7,
+        holiday_country=country,
+        holiday_subdivision=subdivision,
+    )
+    try:
+        bt.is_closed_day(schedule, timezone.localdate())
+    except ValueError:
+        return False
+    return True
+
+
+def holidays_problems(country: str, subdivision: str) -> dict[str, str]:
+    """Field → message when the `holidays` library does not know this country or state."""
+    if not country:
+        if subdivision:
+            return {"holiday_country": _("Public holidays of a state need the country too.")}
+        return {}
+    if not _holidays_known(country, ""):
+        return {"holiday_country": _("Unknown country for public holidays; use a code such as DE.")}
+    if subdivision and not _holidays_known(country, subdivision):
+        return {"holiday_subdivision": _("This country has no such state for public holidays.")}
+    return {}
+
+
+def calendar_schedule(
+    *,
+    time_zone: str,
+    hours: list[tuple[int, time, time]],
+    closed_days: list[date],
+    holiday_country: str,
+    holiday_subdivision: str,
+) -> bt.Schedule:
+    """A calendar as business_time works with it, from values not (yet) saved.
+
+    The values must have passed `calendar_problems`' checks of time zone and hours.
+    """
+    weekly: list[list[tuple[time, time]]] = [[] for _day in range(7)]
+    for weekday, opens, closes in sorted(hours):
+        weekly[weekday].append((opens, closes))
+    return bt.Schedule(
+        tz=ZoneInfo(time_zone),
+        weekly=weekly,
+        closed_days=frozenset(closed_days),
+        holiday_country=holiday_country,
+        holiday_subdivision=holiday_subdivision,
+    )
+
+
+def calendar_problems(
+    *,
+    time_zone: str,
+    holiday_country: str,
+    holiday_subdivision: str,
+    hours: list[tuple[int, time, time]],
+    closed_days: list[date],
+    now: datetime,
+) -> dict[str | None, str]:
+    """Field → message for a calendar that cannot carry deadlines (empty: all fine).
+
+    Keys: `time_zone`, `holiday_country`, `holiday_subdivision`, `hours`, and None when
+    the week, closed days and public holidays together leave no open time within a year.
+    """
+    problems: dict[str | None, str] = {}
+    problem = time_zone_problem(time_zone)
+    if problem:
+        problems["time_zone"] = problem
+    problems.update(holidays_problems(holiday_country, holiday_subdivision))
+    if any(weekday not in range(7) for weekday, _opens, _closes in hours):
+        problems["hours"] = _("Weekdays run from 0 (Monday) to 6 (Sunday).")
+    elif len(hours) > MAX_OPENING_HOURS:
+        problems["hours"] = _("A week can have at most %(max)s opening intervals.") % {
+            "max": MAX_OPENING_HOURS
+        }
+    else:
+        problem = opening_hours_problem(hours)
+        if problem:
+            problems["hours"] = problem
+    if problems:
+        return problems
+    schedule = calendar_schedule(
+        time_zone=time_zone,
+        hours=hours,
+        closed_days=closed_days,
+        holiday_country=holiday_country,
+        holiday_subdivision=holiday_subdivision,
+    )
+    problem = calendar_problem(schedule, now=now)
+    if problem:
+        problems[None] = problem
+    return problems
+
+
+@transaction.atomic
+def calendar_create(
+    *,
+    name: str,
+    slug: str,
+    time_zone: str,
+    holiday_country: str,
+    holiday_subdivision: str,
+    hours: list[tuple[int, time, time]],
+    closed_days: list[tuple[date, str]],
+    actor,
+    now: datetime | None = None,
+) -> BusinessCalendar:
+    """A new business calendar with its week and closed days, all or nothing.
+
+    Refused with the field named when the name or short name is missing or taken, the
+    time zone or holidays are unknown, hours are empty, inside out or overlap, or the
+    calendar would have no open time within a year.
+    """
+    now = now or timezone.now()
+    name, slug, holiday_country = name.strip(), slug.strip(), holiday_country.strip().upper()
+    if not name:
+        raise DomainError(_("A calendar needs a name."), field="name")
+    if not slug or not (slug.isascii() and slug.replace("-", "").replace("_", "").isalnum()):
+        raise DomainError(
+            _("A short name consists of letters, digits, hyphens and underscores."), field="slug"
+        )
+    if BusinessCalendar.objects.filter(slug=slug).exists():
+        raise DomainError(_("Another calendar already has this short name."), field="slug")
+    dates = [day for day, _reason in closed_days]
+    if len(set(dates)) != len(dates):
+        raise DomainError(_("Each closed day can be listed only once."), field="closed_days")
+    problems = calendar_problems(
+        time_zone=time_zone,
+        holiday_country=holiday_country,
+        holiday_subdivision=holiday_subdivision,
+        hours=hours,
+        closed_days=dates,
+        now=now,
+    )
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise DomainError(message, field=field)
+    calendar = BusinessCalendar.objects.create(
+        name=name,
+        slug=slug,
+        time_zone=time_zone,
+        holiday_country=holiday_country,
+        holiday_subdivision=holiday_subdivision,
+    )
+    OpeningHours.objects.bulk_create(
+        OpeningHours(calendar=calendar, weekday=weekday, opens=opens, closes=closes)
+        for weekday, opens, closes in sorted(hours)
+    )
+    ClosedDay.objects.bulk_create(
+        ClosedDay(calendar=calendar, date=day, reason=reason.strip()) for day, reason in closed_days
+    )
+    log.info("Business calendar %s created by %s", slug, getattr(actor, "pk", None))
+    return calendar
+
+
+def _policy_state(policy: SlaPolicy, values: dict) -> dict:
+    """The policy's settable fields once `values` are applied; related rows as ids."""
+    state = {}
+    for field in POLICY_FIELDS:
+        if field in ("calendar", "department"):
+            if field in values:
+                state[field] = values[field].pk if values[field] is not None else None
+            else:
+                state[field] = getattr(policy, f"{field}_id")
+        else:
+            state[field] = values[field] if field in values else getattr(policy, field)
+    return state
+
+
+def policy_problems(*, policy: SlaPolicy, values: dict) -> dict[str | None, str]:
+    """Field → message for what is wrong with `policy` once `values` are applied (empty: fine).
+
+    `policy` is the row as stored (an unsaved SlaPolicy() for a new one); it is not
+    changed. Checks: a name and a calendar, targets of 1 minute to a year, a warning at 1
+    to 99 %, known criteria, the default policy without criteria and switched on, and no
+    two active policies with exactly the same criteria (the choice between them would be
+    arbitrary). The key None is a problem of the policy as a whole.
+    """
+    state = _policy_state(policy, values)
+    problems: dict[str | None, str] = {}
+    if not str(state["name"] or "").strip():
+        problems["name"] = _("A policy needs a name.")
+    if state["calendar"] is None:
+        problems["calendar"] = _("Choose the business calendar the targets count in.")
+    problems.update(
+        policy_targets_problem(
+            {field: state[field] for field in POLICY_TARGETS}, state["warning_percent"]
+        )
+    )
+    for field in POLICY_TARGETS:
+        if field not in problems and state[field] > MAX_TARGET_MINUTES:
+            problems[field] = _("A target can be at most %(max)s business minutes.") % {
+                "max": MAX_TARGET_MINUTES
+            }
+    known = {
+        "priority": [None, *Priority.values],
+        "channel": ["", *Channel.values],
+        "segment": ["", *Segment.values],
+    }
+    for field, allowed in known.items():
+        if state[field] not in allowed:
+            problems[field] = _("Unknown value.")
+    if policy.is_default:
+        for field in POLICY_CRITERIA:
+            if state[field] not in (None, ""):
+                problems[field] = _(
+                    "The default policy applies to every ticket; it cannot have criteria."
+                )
+        if not state["is_active"]:
+            problems["is_active"] = _(
+                "The default policy cannot be switched off: it covers every ticket no "
+                "other policy matches."
+            )
+    if state["is_active"] and not problems.keys() & set(POLICY_CRITERIA):
+        twin = (
+            SlaPolicy.objects.filter(
+                is_active=True,
+                priority=state["priority"],
+                channel=state["channel"],
+                segment=state["segment"],
+                department_id=state["department"],
+            )
+            .exclude(pk=policy.pk)
+            .first()
+        )
+        if twin is not None:
+            problems[None] = _(
+                "Another active policy already has exactly these criteria (%(name)s); "
+                "change the criteria or switch one of the two off."
+            ) % {"name": twin.name}
+    return problems
+
+
+@transaction.atomic
+def sla_policy_save(*, policy: SlaPolicy, values: dict, actor) -> PolicySaved:
+    """Create (`policy` unsaved) or change a policy; refused with the field named, nothing saved.
+
+    `values` holds the fields to set (names from POLICY_FIELDS). When something that
+    moves deadlines changed, the open tickets on the policy get theirs recomputed.
+    """
+    unknown = sorted(set(values) - set(POLICY_FIELDS))
+    if unknown:
+        raise DomainError(_("This field cannot be set here."), field=unknown[0])
+    stored = None
+    if policy.pk is not None:
+        # Validation and "what changed" go by the saved row, locked, not by an instance a
+        # form may already have changed. Two racing edits are applied one after the other.
+        stored = SlaPolicy.objects.select_for_update().filter(pk=policy.pk).first()
+        if stored is None:
+            raise DomainError(_("This policy no longer exists."))
+    problems = policy_problems(policy=stored or SlaPolicy(), values=values)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise DomainError(message, field=field)
+    for field, value in values.items():
+        setattr(policy, field, value)
+    if stored is not None:
+        policy.is_default = stored.is_default
+    policy.save()
+    recomputed = None
+    if stored is not None:
+        before, after = _policy_state(stored, {}), _policy_state(policy, {})
+        if any(before[field] != after[field] for field in POLICY_DEADLINE_FIELDS):
+            recomputed = policy_apply(policy=policy, actor=actor)
+    log.info("SLA policy %s saved by %s", policy.pk, getattr(actor, "pk", None))
+    return PolicySaved(policy=policy, recomputed=recomputed)

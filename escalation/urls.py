@@ -1,4 +1,10 @@
 """Page URLs of the escalation app."""
 
+from django.urls import path
+
+from escalation import views
+
 app_name = "escalation"
-urlpatterns: list = []
+urlpatterns = [
+    path("notices/read/", views.notices_read, name="notices-read"),
+]

@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from escalation import permissions as sla_permissions
+from escalation import selectors as sla_selectors
 from helpdesk import forms, permissions
 from helpdesk.health import health_report
 from tickets import permissions as ticket_permissions
@@ -37,7 +39,8 @@ class PortalLoginView(AgentLoginView):
 
 @permissions.workspace_required
 def agent_home(request):
-    """The agent's start: their queues with counts, their tickets, a ticket search."""
+    """The agent's start: their queues with counts, their tickets, notices, a ticket search;
+    team leads and management also see whether the SLA timer keeps up."""
     # Without an agent profile nobody can assign the user a ticket: no count to ask for.
     has_profile = ticket_permissions.agent_of(request.user) is not None
     return render(
@@ -49,6 +52,10 @@ def agent_home(request):
             "my_ticket_count": ticket_selectors.my_ticket_count(user=request.user)
             if has_profile
             else 0,
+            "notices": sla_selectors.notice_list(user=request.user),
+            "timer": sla_selectors.timer_status(now=timezone.now())
+            if sla_permissions.can_watch_timer(request.user)
+            else None,
         },
     )
 

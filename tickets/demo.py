@@ -141,6 +141,9 @@ def _tickets(customers: list[Customer]) -> None:
         slug, (subject, body) = plan[index % len(plan)]
         customer = customers[index % len(customers)]
         created = now - timedelta(minutes=rng.randint(20, 60 * 24 * 21))
+        if index % 4 == 0:
+            # The tickets left new are recent, so their SLA clocks show every state.
+            created = now - timedelta(minutes=rng.randint(20, 420))
         channel = rng.choice([Channel.PHONE, Channel.PHONE, Channel.EMAIL, Channel.PORTAL])
         ticket = services.ticket_create(
             customer=customer,

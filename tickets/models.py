@@ -231,7 +231,7 @@ class Ticket(models.Model):
             # overview need (index-only on PostgreSQL): a few percent of all tickets.
             models.Index(
                 fields=["queue", "created_at", "id"],
-                include=["status", "assignee", "priority"],
+                include=["status", "assignee", "priority", "sla_due_at"],
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
                 name="ticket_queue_active",
             ),

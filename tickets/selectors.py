@@ -184,7 +184,8 @@ def keyset_page(
 
 
 def queue_overview(*, user) -> list[dict]:
-    """The user's queues with counts of active, unassigned, new and urgent tickets (2 queries)."""
+    """The user's queues with counts of active, unassigned, new, urgent and overdue tickets
+    (2 queries; the counts read only the active-tickets index)."""
     queues = list(permissions.queues_visible_to(user))
     counts = {
         row["queue"]: row
@@ -195,9 +196,10 @@ def queue_overview(*, user) -> list[dict]:
             unassigned=Count("id", filter=Q(assignee=None)),
             new=Count("id", filter=Q(status=Status.NEW)),
             urgent=Count("id", filter=Q(priority__gte=Priority.HIGH)),
+            overdue=Count("id", filter=Q(sla_due_at__lte=timezone.now())),
         )
     }
-    empty = {"active": 0, "unassigned": 0, "new": 0, "urgent": 0}
+    empty = {"active": 0, "unassigned": 0, "new": 0, "urgent": 0, "overdue": 0}
     # The count rows carry the queue id under "queue": the object must win.
     return [{**counts.get(queue.pk, empty), "queue": queue} for queue in queues]
 
