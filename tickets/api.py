@@ -15,6 +15,7 @@ may call the API too, and then the workspace rules apply (`permissions.ensure_ca
 from collections.abc import Mapping
 
 from django.contrib.auth.models import User
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
@@ -27,6 +28,8 @@ from rest_framework.reverse import reverse
 from rest_framework.routers import SimpleRouter
 
 from customers import permissions as customer_permissions
+from escalation import selectors as sla_selectors
+from escalation.choices import ClockKind, ClockState
 from helpdesk.pagination import CursorPagination
 from tickets import permissions, selectors, services
 from tickets.choices import Channel, Line, MessageKind, Priority, Status
@@ -115,6 +118,23 @@ class QueueRefOut(serializers.Serializer):
     line = serializers.ChoiceField(choices=Line.choices)
 
 
+class SlaOut(serializers.Serializer):
+    """The ticket's next SLA deadline (the earliest running clock) and how it stands."""
+
+    policy = serializers.CharField(source="sla_policy.name", allow_null=True)
+    due_at = serializers.DateTimeField(source="sla_due_at", allow_null=True)
+    state = serializers.SerializerMethodField(
+        help_text=_("ok, warning, breached, paused, or empty when no clock runs.")
+    )
+
+    def get_state(self, ticket: Ticket) -> str:
+        if ticket.sla_due_at is None:
+            return ClockState.PAUSED if ticket.status == Status.WAITING_CUSTOMER else ""
+        return sla_selectors.deadline_state(
+            due_at=ticket.sla_due_at, warn_at=ticket.sla_warn_at, now=timezone.now()
+        )
+
+
 class TicketOut(serializers.Serializer):
     reference = serializers.CharField()
     subject = serializers.CharField()
@@ -133,11 +153,34 @@ class TicketOut(serializers.Serializer):
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+    sla = SlaOut(source="*")
     url = serializers.SerializerMethodField(help_text=_("The ticket in the agent workspace."))
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, ticket: Ticket) -> str:
         return self.context["request"].build_absolute_uri(ticket.get_absolute_url())
+
+
+class SlaClockOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ClockKind.choices)
+    target_minutes = serializers.IntegerField(help_text=_("Business minutes the policy allows."))
+    started_at = serializers.DateTimeField()
+    warn_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    paused = serializers.SerializerMethodField()
+    warned_at = serializers.DateTimeField(allow_null=True)
+    breached_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    met = serializers.BooleanField()
+
+    def get_paused(self, clock) -> bool:
+        return clock.paused_at is not None
+
+
+class TicketDetailOut(TicketOut):
+    """One ticket with all its SLA clocks (first response, next update, resolution)."""
+
+    clocks = SlaClockOut(many=True, source="sla_clocks.all")
 
 
 class AttachmentOut(serializers.ModelSerializer):
@@ -448,9 +491,16 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return response
 
-    @extend_schema(parameters=[REFERENCE])
+    @extend_schema(parameters=[REFERENCE], responses={200: TicketDetailOut})
     def retrieve(self, request, reference=None):
-        return Response(self.get_serializer(self._ticket()).data)
+        """One ticket, with its SLA clocks."""
+        ticket = permissions.ticket_for(
+            request.user,
+            reference,
+            queryset=selectors.ticket_queryset().prefetch_related("sla_clocks"),
+        )
+        context = self.get_serializer_context()
+        return Response(TicketDetailOut(ticket, context=context).data)
 
     @extend_schema(
         parameters=[REFERENCE], request=TicketUpdateIn, responses={200: TicketOut, **ERRORS}

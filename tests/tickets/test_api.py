@@ -3,6 +3,7 @@ change nothing, staff sessions under the workspace rules, fixed query counts."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.dateparse import parse_datetime
 
 from helpdesk import services as helpdesk_services
 from helpdesk.errors import StaleEdit
@@ -236,10 +237,34 @@ def test_a_staff_list_costs_the_same_too(
         assert len(client.get("/api/v1/tickets/").json()["results"]) == 30
 
 
-def test_reading_a_ticket_costs_three_queries(client, rw, ticket, django_assert_num_queries):
+def test_reading_a_ticket_costs_four_queries(client, rw, ticket, django_assert_num_queries):
     client.get(f"/api/v1/tickets/{ticket.reference}/", **rw)
-    with django_assert_num_queries(3):  # token+user, roles, ticket with joins
+    with django_assert_num_queries(4):  # token+user, roles, ticket with joins, its clocks
         client.get(f"/api/v1/tickets/{ticket.reference}/", **rw)
+
+
+def test_a_ticket_shows_its_sla_deadline_and_clocks(client, rw, ticket):
+    body = client.get(f"/api/v1/tickets/{ticket.reference}/", **rw).json()
+    clock = ticket.sla_clocks.get(kind="first_response")
+    assert body["sla"]["policy"] == "Standard"
+    assert body["sla"]["state"] == "ok"
+    assert parse_datetime(body["sla"]["due_at"]) == clock.due_at
+    kinds = {entry["kind"]: entry for entry in body["clocks"]}
+    assert set(kinds) == {"first_response", "resolution"}
+    assert kinds["first_response"]["target_minutes"] == 240
+    assert kinds["first_response"]["paused"] is False
+    listed = client.get("/api/v1/tickets/", **rw).json()["results"][0]
+    assert listed["sla"]["policy"] == "Standard"
+    assert "clocks" not in listed  # one query per page: clocks only on the single ticket
+
+
+def test_waiting_for_the_customer_shows_a_paused_sla(client, rw, ticket, bob):
+    services.ticket_reply(
+        ticket=ticket, actor=bob, body="Bitte Beleg senden.", status="waiting_customer"
+    )
+    body = client.get(f"/api/v1/tickets/{ticket.reference}/", **rw).json()
+    assert body["sla"] == {"policy": "Standard", "due_at": None, "state": "paused"}
+    assert all(entry["paused"] for entry in body["clocks"] if entry["stopped_at"] is None)
 
 
 def test_messages_include_notes_authors_and_attachments(client, rw, ticket, bob, media):
