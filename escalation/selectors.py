@@ -210,6 +210,7 @@ def notice_list(*, user) -> list[Notification]:
         notice.text = notice_text(notice)
     return notices
 
+
 def notice_text(notice: Notification) -> str:
     """One line for the inbox and the mail subject."""
     clock = ClockKind(notice.data.get("clock", ClockKind.RESOLUTION)).label

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -336,10 +337,10 @@ def clocks_recompute(*, ticket: Ticket, actor, reason: str, now: datetime) -> No
     live = [clock for clock in clocks if clock.stopped_at is None]
     if not live:
         return
-    before = {clock.kind: (clock.policy_id, clock.due_at) for clock in live}
+    before = {clock.kind: (clock.policy_id, clock.due_at, clock.warn_at) for clock in live}
     for clock in live:
         _plan(clock, policy=policy, schedule=schedule)
-    if all(before[clock.kind] == (policy.pk, clock.due_at) for clock in live):
+    if all(before[c.kind] == (policy.pk, c.due_at, c.warn_at) for c in live):
         return
     _save(clocks)
     _mirror(ticket, clocks, policy)
@@ -351,12 +352,27 @@ def clocks_recompute(*, ticket: Ticket, actor, reason: str, now: datetime) -> No
 def policy_apply(*, policy: SlaPolicy, actor, now: datetime | None = None) -> int:
     """After a policy changed: recompute the open tickets that run on it, or might now.
 
-    Returns how many tickets were looked at. Meant for the admin after an edit; it works
-    through the tickets one by one, which is fine for an occasional change.
+    "Might now" are the open tickets matching its criteria (a new or widened policy may
+    now be the most specific for them); a policy without criteria, the default, can only
+    win where nothing else matches, so only its own tickets are looked at. Returns how
+    many tickets were looked at. Meant for the admin after an edit; it works through the
+    tickets one by one, which is fine for an occasional change.
     """
     now = now or timezone.now()
-    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES, sla_policy=policy).select_related(
-        "customer", "queue"
+    criteria = Q()
+    if policy.priority is not None:
+        criteria &= Q(priority=policy.priority)
+    if policy.channel:
+        criteria &= Q(channel=policy.channel)
+    if policy.segment:
+        criteria &= Q(customer__segment=policy.segment)
+    if policy.department_id is not None:
+        criteria &= Q(queue__department_id=policy.department_id)
+    candidates = Q(sla_policy=policy) | (criteria if criteria else Q(pk__in=[]))
+    tickets = (
+        Ticket.objects.filter(candidates, status__in=OPEN_STATUSES)
+        .select_related("customer", "queue")
+        .order_by("pk")
     )
     count = 0
     for ticket in tickets.iterator(chunk_size=500):
@@ -598,7 +614,6 @@ def notifications_email_pending(*, now: datetime) -> int:
     except OSError:
         log.warning("SLA notices could not be mailed; the next pass tries again")
         return 0
-
 
 
 def _notice_mail(notice: Notification) -> tuple[str, str]:

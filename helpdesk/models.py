@@ -13,6 +13,8 @@ SCOPES = {
     "connections:write": _("Report line state"),
     "tickets:read": _("Read tickets, queues and support areas"),
     "tickets:write": _("Create tickets, write messages, escalate, hand off, assign"),
+    "sla:read": _("Read business calendars and SLA policies"),
+    "sla:write": _("Change SLA policies and create business calendars"),
 }
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a visible marker, not a secret
 

@@ -206,3 +206,32 @@ def test_a_closed_ticket_never_gets_a_status_that_restarts_its_clocks(opened, bo
         services.ticket_reply(ticket=opened, actor=bob, body="Erledigt.", status="resolved")
         services.ticket_transition(ticket=opened, to=Status.CLOSED, actor=bob)
     assert all(clock.fire_at is None for clock in clocks_of(opened).values())
+
+
+def test_a_new_policy_takes_over_the_open_tickets_it_now_fits(opened, max_):
+    from escalation import services as sla
+
+    policy = SlaPolicy.objects.get(is_default=True)
+    portal = SlaPolicy.objects.create(
+        name="Portal",
+        calendar=policy.calendar,
+        channel=Channel.PORTAL,
+        first_response_minutes=120,
+        next_update_minutes=480,
+        resolution_minutes=2400,
+    )
+    with time_machine.travel(at(16, 10, 30), tick=False):
+        assert sla.policy_apply(policy=portal, actor=max_) == 1
+    first = clocks_of(opened)[ClockKind.FIRST_RESPONSE]
+    assert (first.policy, first.due_at) == (portal, at(16, 12))
+
+
+def test_a_changed_warning_threshold_moves_the_warning(opened, max_):
+    from escalation import services as sla
+
+    policy = SlaPolicy.objects.get(is_default=True)
+    policy.warning_percent = 50
+    policy.save()
+    with time_machine.travel(at(16, 10, 30), tick=False):
+        sla.policy_apply(policy=policy, actor=max_)
+    assert clocks_of(opened)[ClockKind.FIRST_RESPONSE].warn_at == at(16, 12)

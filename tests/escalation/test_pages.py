@@ -135,9 +135,8 @@ def test_the_queue_page_with_deadlines_costs_the_same_for_one_or_eleven_tickets(
     client.force_login(bob)
     url = reverse("tickets:queue-detail", args=[area("general").first_queue_id])
     client.get(url)
-    with time_machine.travel(MONDAY_10, tick=False):
-        with django_assert_num_queries(12) as few:
-            client.get(url)
+    with time_machine.travel(MONDAY_10, tick=False), django_assert_num_queries(12) as few:
+        client.get(url)
     for n in range(10):
         _open(erika, alice, f"Mehr {n}")
     with time_machine.travel(MONDAY_10, tick=False):

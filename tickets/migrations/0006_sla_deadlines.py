@@ -53,11 +53,21 @@ class Migration(migrations.Migration):
         # The active-tickets index also carries the next deadline: the overview's
         # "overdue" count per queue reads the index only.
         migrations.RemoveIndex(
-            model_name='ticket',
-            name='ticket_queue_active',
+            model_name="ticket",
+            name="ticket_queue_active",
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'open', 'scheduled', 'waiting_customer', 'waiting_third_party'])), fields=['queue', 'created_at', 'id'], include=('status', 'assignee', 'priority', 'sla_due_at'), name='ticket_queue_active'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["new", "open", "scheduled", "waiting_customer", "waiting_third_party"],
+                    )
+                ),
+                fields=["queue", "created_at", "id"],
+                include=("status", "assignee", "priority", "sla_due_at"),
+                name="ticket_queue_active",
+            ),
         ),
     ]
