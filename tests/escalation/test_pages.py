@@ -46,7 +46,7 @@ def test_the_queue_list_sorts_by_next_deadline_and_colours_it(client, bob, three
     positions = [html.index(t.reference) for t in (soon, late, waiting)]
     assert positions == sorted(positions)  # next deadline first, none last
     assert 'class="sla sla-warning"' in html
-    assert ">40 min<" in html  # 13:20 → 14:00
+    assert ">40 Min.<" in html  # 13:20 → 14:00, German by default
     assert 'class="sla sla-paused"' in html
 
 
