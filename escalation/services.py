@@ -492,12 +492,13 @@ def _act(*, warned: set[int], breached: set[int], now: datetime) -> None:
     created = Notification.objects.bulk_create(notices)
     from tickets import services as ticket_services  # tickets.services imports this module
 
+    # The system's note is read by people like an agent's: in the house language.
+    with translation.override(settings.LANGUAGE_CODE):
+        note = _("SLA breached")
     changed = set()
-    changed |= ticket_services.tickets_priority_raise(
-        ticket_ids=raise_ids, note="SLA breached", now=now
-    )
-    changed |= ticket_services.tickets_move_up(ticket_ids=move_ids, note="SLA breached", now=now)
-    _recompute_many(ticket_ids=changed, reason="SLA breached", now=now)
+    changed |= ticket_services.tickets_priority_raise(ticket_ids=raise_ids, note=note, now=now)
+    changed |= ticket_services.tickets_move_up(ticket_ids=move_ids, note=note, now=now)
+    _recompute_many(ticket_ids=changed, reason="sla.breached", now=now)
     if created:
         ids = [notice.pk for notice in created]
         transaction.on_commit(partial(_enqueue_mail, ids))

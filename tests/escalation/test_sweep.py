@@ -61,7 +61,7 @@ def test_the_breach_fires_once_raises_priority_and_moves_first_line_up(opened, t
     kinds = set(opened.events.values_list("kind", flat=True))
     assert {"ticket.priority_changed", "ticket.escalated", "sla.recomputed"} <= kinds
     escalated = opened.events.get(kind="ticket.escalated")
-    assert escalated.actor is None and escalated.data["note"] == "SLA breached"
+    assert escalated.actor is None and escalated.data["note"] == "SLA verletzt"  # house language
     breach_notices = Notification.objects.filter(kind="sla.breached")
     assert list(breach_notices.values_list("recipient__username", flat=True)) == ["tina"]
     # The higher priority chose the "Hoch" policy for the clocks still running.
