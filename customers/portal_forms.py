@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from customers import services
 from customers.models import Customer
 from helpdesk import permissions as roles
+from helpdesk import services as helpdesk_services
 from helpdesk.tasks import email_send_task
 
 
@@ -97,7 +98,7 @@ class PortalPasswordResetForm(auth_forms.PasswordResetForm):
         # address then costs about as long as answering an unknown one.
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         body = render_to_string(email_template_name, context)
-        email_send_task.delay(subject=subject, body=body, to=[to_email])
+        helpdesk_services.task_enqueue(email_send_task, subject=subject, body=body, to=[to_email])
 
     def get_users(self, email: str):
         # Django's rules first (active, usable password, same address after Unicode

@@ -73,14 +73,14 @@ def beat_tick_record(*, now: datetime) -> None:
     cache.set(BEAT_TICK_KEY, now.isoformat(), timeout=None)
 
 
-def task_enqueue(task, *args) -> bool:
+def task_enqueue(task, *args, **kwargs) -> bool:
     """Hand a task to the broker; if the broker is down, log it and go on.
 
     Callers keep enough state in the database (an unsent mail, an unfired deadline) that
     a periodic pass finishes the work later, so a request never fails on the broker.
     """
     try:
-        task.delay(*args)
+        task.delay(*args, **kwargs)
     except Exception:  # kombu raises several types depending on the transport
         log.warning("broker unavailable: %s not queued; a periodic pass will catch up", task.name)
         return False

@@ -14,7 +14,7 @@ def email_send_task(self, subject: str, body: str, to: list[str]) -> None:
         raise self.retry(exc=exc, countdown=60) from exc
 
 
-@shared_task(name="helpdesk.health")
+@shared_task(name="helpdesk.health", ignore_result=False)
 def health_task() -> dict:
     """Scheduled by beat every 30 s: proves beat, broker and a worker all work."""
     now = timezone.now()

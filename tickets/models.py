@@ -292,7 +292,15 @@ class TicketMessage(models.Model):
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="message_ticket")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="message_ticket"),
+            # Replies whose mail was never sent (the broker was down): a handful at most.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(kind=MessageKind.REPLY, emailed_at__isnull=True),
+                name="message_reply_unmailed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket.reference} {self.get_kind_display()}"

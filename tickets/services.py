@@ -8,7 +8,7 @@ on the version the caller saw, so a stale edit is refused instead of overwriting
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import PurePath
 
@@ -494,6 +494,29 @@ def ticket_reply_email_send(*, message_id: int) -> bool:
         TicketMessage.objects.filter(pk=message.pk).update(emailed_at=None)  # let a retry send
         raise
     return True
+
+
+# Replies whose mail task was lost are sent by a later pass once they are this old; older
+# than a day they are left alone (a ticket without any address never gets its mail).
+UNMAILED_REPLY_GRACE = timedelta(minutes=2)
+UNMAILED_REPLY_WINDOW = timedelta(days=1)
+
+
+def ticket_reply_emails_pending(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Mail public replies whose task never ran (e.g. the broker was down); returns how
+    many were sent. Each goes through the same claim, so a late task sends nothing twice."""
+    now = now or timezone.now()
+    ids = list(
+        TicketMessage.objects.filter(
+            kind=MessageKind.REPLY,
+            emailed_at=None,
+            created_at__lte=now - UNMAILED_REPLY_GRACE,
+            created_at__gte=now - UNMAILED_REPLY_WINDOW,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(ticket_reply_email_send(message_id=pk) for pk in ids)
 
 
 # --- Status ---------------------------------------------------------------------------

@@ -56,11 +56,3 @@ def opened(erika, alice, team):
             actor=alice,
         )
 
-
-def pytest_configure(config):
-    # test_timer_worker.py groups its real worker processes with pytest-xdist's marker.
-    # Run with `-p no:xdist` that marker is unknown and --strict-markers stops collection,
-    # so declare it here too; with xdist loaded the second declaration is harmless.
-    config.addinivalue_line(
-        "markers", "xdist_group(name): run the tests of one group on the same xdist worker"
-    )

@@ -510,3 +510,15 @@ def test_a_new_place_in_the_organisation_counts_at_once(ticket, carol):
     services.ticket_take(ticket=ticket, actor=carol)
     ticket.refresh_from_db()
     assert ticket.assignee == carol
+
+
+def test_a_reply_whose_mail_task_was_lost_is_mailed_by_the_catch_up_pass(ticket, bob, mailoutbox):
+    # No on-commit callbacks run here: as if the broker had been down at the reply.
+    message = services.ticket_reply(ticket=ticket, actor=bob, body="Wir haben erstattet.")
+    assert mailoutbox == []
+    assert services.ticket_reply_emails_pending(now=message.created_at) == 0  # too fresh
+    later = message.created_at + timedelta(minutes=3)
+    assert services.ticket_reply_emails_pending(now=later) == 1
+    assert len(mailoutbox) == 1 and ticket.reference in mailoutbox[0].subject
+    assert services.ticket_reply_emails_pending(now=later) == 0  # sent once
+    assert services.ticket_reply_emails_pending(now=later + timedelta(days=2)) == 0
