@@ -55,4 +55,3 @@ def opened(erika, alice, team):
             support_area=ticket_fixtures.area("invoice-question"),
             actor=alice,
         )
-
