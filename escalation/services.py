@@ -246,6 +246,12 @@ def clocks_reply(*, ticket: Ticket, actor, now: datetime) -> None:
         _stop(first, now=now, met=first.breached_at is None and now <= first.due_at)
         data["first_response"] = "met" if first.met else "missed"
     update = by_kind.get(ClockKind.NEXT_UPDATE)
+    if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        # A word after the resolution owes no further update.
+        _save(clocks)
+        _mirror(ticket, clocks, policy)
+        _event(ticket, "sla.replied", actor, data, now)
+        return
     if update is None:
         update = SlaClock(ticket=ticket, kind=ClockKind.NEXT_UPDATE)
         clocks.append(update)

@@ -235,3 +235,14 @@ def test_a_changed_warning_threshold_moves_the_warning(opened, max_):
     with time_machine.travel(at(16, 10, 30), tick=False):
         sla.policy_apply(policy=policy, actor=max_)
     assert clocks_of(opened)[ClockKind.FIRST_RESPONSE].warn_at == at(16, 12)
+
+
+def test_a_reply_on_a_resolved_ticket_starts_no_next_update(opened, bob):
+    with time_machine.travel(at(16, 11), tick=False):
+        services.ticket_reply(ticket=opened, actor=bob, body="Erledigt.", status="resolved")
+    with time_machine.travel(at(16, 12), tick=False):
+        services.ticket_reply(ticket=opened, actor=bob, body="Noch ein Hinweis.")
+    update = clocks_of(opened)[ClockKind.NEXT_UPDATE]
+    assert update.stopped_at is not None and update.fire_at is None
+    opened.refresh_from_db()
+    assert opened.sla_due_at is None
