@@ -14,17 +14,7 @@ from customers.models import (
     Product,
     VerificationAttempt,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from helpdesk.admin import ReadOnlyAdmin
 
 
 @admin.register(Customer)

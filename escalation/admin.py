@@ -19,6 +19,7 @@ from escalation.models import (
     SlaClock,
     SlaPolicy,
 )
+from helpdesk.admin import ReadOnlyAdmin
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -114,17 +115,6 @@ class SlaPolicyAdmin(admin.ModelAdmin):
                 saved.recomputed,
             ) % {"count": saved.recomputed}
             self.message_user(request, message, messages.INFO)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SlaClock)

@@ -3,6 +3,19 @@ from django.contrib import admin
 from helpdesk.models import ApiToken
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For append-only records (events, audit rows, clocks): shown, never added or changed."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are listed by prefix only; keys are created with `manage.py api_token_create`."""

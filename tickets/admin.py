@@ -6,6 +6,7 @@ shows them but neither edits nor deletes them.
 
 from django.contrib import admin
 
+from helpdesk.admin import ReadOnlyAdmin
 from tickets.models import Agent, Department, Queue, SupportArea, Ticket, TicketEvent
 
 
@@ -56,17 +57,6 @@ class AgentAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
     filter_horizontal = ["departments"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Ticket)
