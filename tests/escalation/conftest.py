@@ -43,6 +43,29 @@ def clocks_of(of_ticket) -> dict[str, SlaClock]:
     }
 
 
+def open_at(
+    moment: datetime,
+    *,
+    customer,
+    actor,
+    subject: str = "Anliegen",
+    area: str = "general",
+    channel: str = Channel.EMAIL,
+    **extra,
+):
+    """A ticket opened at `moment` (its clocks start then)."""
+    with time_machine.travel(moment, tick=False):
+        return services.ticket_create(
+            customer=customer,
+            subject=subject,
+            body="Text",
+            channel=channel,
+            support_area=ticket_fixtures.area(area),
+            actor=actor,
+            **extra,
+        )
+
+
 @pytest.fixture
 def opened(erika, alice, team):
     """Erika's portal question, opened Monday 10:00 under the standard policy."""

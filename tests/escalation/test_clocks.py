@@ -9,8 +9,8 @@ from customers.choices import Segment
 from escalation import selectors
 from escalation.choices import ClockKind, ClockState
 from escalation.models import SlaPolicy
-from tests.escalation.conftest import MONDAY_10, at, clocks_of
-from tests.tickets.conftest import area, department
+from tests.escalation.conftest import MONDAY_10, at, clocks_of, open_at
+from tests.tickets.conftest import department
 from tickets import services
 from tickets.choices import Channel, Priority, Status
 
@@ -33,46 +33,29 @@ def test_a_new_ticket_gets_first_response_and_resolution_deadlines_in_business_t
 
 
 def test_a_ticket_opened_at_night_starts_counting_when_the_hotline_opens(erika, alice, team):
-    with time_machine.travel(at(16, 23, 30), tick=False):
-        ticket = services.ticket_create(
-            customer=erika,
-            subject="Nachts",
-            body="Text",
-            channel=Channel.EMAIL,
-            support_area=area("general"),
-            actor=alice,
-        )
+    ticket = open_at(at(16, 23, 30), customer=erika, actor=alice, subject="Nachts")
     assert clocks_of(ticket)[ClockKind.FIRST_RESPONSE].due_at == at(17, 10)
 
 
 def test_the_most_specific_policy_wins(erika, alice, team):
     erika.segment = Segment.BUSINESS
     erika.save(update_fields=["segment"])
-    with time_machine.travel(MONDAY_10, tick=False):
-        ticket = services.ticket_create(
-            customer=erika,
-            subject="Standleitung weg",
-            body="Alles aus.",
-            channel=Channel.PHONE,
-            support_area=area("no-internet"),
-            priority=Priority.URGENT,
-            actor=alice,
-        )
+    ticket = open_at(
+        MONDAY_10,
+        customer=erika,
+        actor=alice,
+        area="no-internet",
+        channel=Channel.PHONE,
+        priority=Priority.URGENT,
+    )
     # "Geschäftskunden dringend" (segment + priority) beats "Dringend" and "Geschäftskunden".
     assert ticket.sla_policy.name == "Geschäftskunden dringend"
     assert clocks_of(ticket)[ClockKind.FIRST_RESPONSE].due_at == at(16, 10, 15)
 
 
 def test_a_billing_ticket_runs_on_office_hours(erika, alice, team):
-    with time_machine.travel(at(20, 17), tick=False):  # Friday 17:00
-        ticket = services.ticket_create(
-            customer=erika,
-            subject="Zahlung prüfen",
-            body="Text",
-            channel=Channel.PORTAL,
-            support_area=area("payment-check"),
-            actor=alice,
-        )
+    friday_17 = at(20, 17)
+    ticket = open_at(friday_17, customer=erika, actor=alice, area="payment-check")
     assert ticket.sla_policy.name == "Buchhaltung"
     # 480 office minutes: one hour on Friday, seven from Monday 08:00.
     assert clocks_of(ticket)[ClockKind.FIRST_RESPONSE].due_at == at(23, 15)

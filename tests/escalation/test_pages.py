@@ -6,23 +6,15 @@ from django.urls import reverse
 
 from escalation import services as sla
 from escalation.models import Notification
-from tests.escalation.conftest import MONDAY_10, at
+from tests.escalation.conftest import MONDAY_10, at, open_at
 from tests.tickets.conftest import area
 from tickets import permissions, selectors, services
-from tickets.choices import Channel, Status
+from tickets.choices import Status
 from tickets.selectors import TicketFilter
 
 
-def _open(customer, actor, subject: str, *, minutes_later: int = 0, area_slug="general"):
-    with time_machine.travel(at(16, 10, minutes_later), tick=False):
-        return services.ticket_create(
-            customer=customer,
-            subject=subject,
-            body="Text",
-            channel=Channel.EMAIL,
-            support_area=area(area_slug),
-            actor=actor,
-        )
+def _open(customer, actor, subject: str, *, minutes_later: int = 0):
+    return open_at(at(16, 10, minutes_later), customer=customer, actor=actor, subject=subject)
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from escalation import selectors
 from escalation import services as sla
 from escalation.models import Notification, SlaClock, SlaPolicy
 from helpdesk.health import health_report
-from tests.escalation.conftest import MONDAY_10, at, clocks_of
-from tests.tickets.conftest import area, queue
+from tests.escalation.conftest import MONDAY_10, at, clocks_of, open_at
+from tests.tickets.conftest import queue
 from tickets import services
 from tickets.choices import Channel, Priority
 
@@ -82,15 +82,7 @@ def test_a_stale_edit_after_the_timer_moved_the_ticket_is_refused(opened, bob):
 
 
 def test_a_worker_that_was_down_catches_up_on_everything(opened, erika, alice, tina):
-    with time_machine.travel(MONDAY_10, tick=False):
-        other = services.ticket_create(
-            customer=erika,
-            subject="Zweites Anliegen",
-            body="Text",
-            channel=Channel.EMAIL,
-            support_area=area("general"),
-            actor=alice,
-        )
+    other = open_at(MONDAY_10, customer=erika, actor=alice, subject="Zweites Anliegen")
     result = sla.sla_sweep(now=at(20, 12))  # Friday: everything fell due meanwhile
     assert result.breaches == 4  # first response and resolution of both tickets
     for ticket in (opened, other):
@@ -104,16 +96,8 @@ def test_a_worker_that_was_down_catches_up_on_everything(opened, erika, alice, t
 
 
 def test_small_batches_still_fire_everything_once(opened, erika, alice, team):
-    with time_machine.travel(MONDAY_10, tick=False):
-        for number in range(4):
-            services.ticket_create(
-                customer=erika,
-                subject=f"Anliegen {number}",
-                body="Text",
-                channel=Channel.EMAIL,
-                support_area=area("general"),
-                actor=alice,
-            )
+    for number in range(4):
+        open_at(MONDAY_10, customer=erika, actor=alice, subject=f"Anliegen {number}")
     result = sla.sla_sweep(now=at(16, 13, 12), batch_size=2)
     assert result.warnings == 5 and result.batches == 3
     assert SlaClock.objects.filter(warned_at__isnull=False).count() == 5
@@ -128,15 +112,9 @@ def test_paused_and_stopped_clocks_never_fire(opened, bob):
 
 
 def test_contracts_tickets_stay_in_their_only_line(erika, alice, team):
-    with time_machine.travel(MONDAY_10, tick=False):
-        ticket = services.ticket_create(
-            customer=erika,
-            subject="Kündigung",
-            body="Ich kündige.",
-            channel=Channel.LETTER,
-            support_area=area("cancellation"),
-            actor=alice,
-        )
+    ticket = open_at(
+        MONDAY_10, customer=erika, actor=alice, area="cancellation", channel=Channel.LETTER
+    )
     assert sla.sla_sweep(now=at(30, 12)).breaches == 2
     ticket.refresh_from_db()
     assert ticket.queue == queue("contracts", 1)
@@ -225,16 +203,8 @@ def test_an_unreachable_broker_does_not_fail_the_caller(caplog):
 def test_the_sweep_uses_a_fixed_number_of_statements_per_batch(
     opened, erika, alice, team, django_assert_max_num_queries
 ):
-    with time_machine.travel(MONDAY_10, tick=False):
-        for number in range(20):
-            services.ticket_create(
-                customer=erika,
-                subject=f"Anliegen {number}",
-                body="Text",
-                channel=Channel.EMAIL,
-                support_area=area("general"),
-                actor=alice,
-            )
+    for number in range(20):
+        open_at(MONDAY_10, customer=erika, actor=alice, subject=f"Anliegen {number}")
     now = timezone.now() + timedelta(days=30)
     with django_assert_max_num_queries(30):
         assert sla.sla_sweep(now=now).breaches == 42
