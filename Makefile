@@ -6,7 +6,7 @@ PORT ?= 8000
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PORT
 
-.PHONY: run test install install-dev messages lint format lock bench bench-tickets clean
+.PHONY: run test install install-dev messages lint format lock bench bench-tickets bench-sla clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: install-dev
 ## make bench-tickets: pages and API at 1,000,000 tickets over HTTP (DATABASE_URL as for bench)
 bench-tickets: install-dev
 	$(PY) bench/tickets.py
+
+## make bench-sla: SLA timer passes at 10k, 100k and 1M open tickets (DATABASE_URL as for bench)
+bench-sla: install-dev
+	$(PY) bench/sla.py
 
 clean:
 	rm -rf $(VENV) var
