@@ -14,6 +14,7 @@ from functools import partial
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -501,9 +502,9 @@ def _act(*, warned: set[int], breached: set[int], now: datetime) -> None:
     # The system's note is read by people like an agent's: in the house language.
     with translation.override(settings.LANGUAGE_CODE):
         note = _("SLA breached")
-    changed = set()
-    changed |= ticket_services.tickets_priority_raise(ticket_ids=raise_ids, note=note, now=now)
-    changed |= ticket_services.tickets_move_up(ticket_ids=move_ids, note=note, now=now)
+    changed = ticket_services.tickets_breach_escalate(
+        raise_ids=raise_ids, move_ids=move_ids, note=note, now=now
+    )
     _recompute_many(ticket_ids=changed, reason="sla.breached", now=now)
     if created:
         ids = [notice.pk for notice in created]
@@ -511,7 +512,7 @@ def _act(*, warned: set[int], breached: set[int], now: datetime) -> None:
 
 
 def _event_row(ticket: Ticket, kind: str, data: dict, now: datetime) -> TicketEvent:
-    return TicketEvent(ticket_id=ticket.pk, kind=kind, actor=None, data=data, created_at=now)
+    return TicketEvent(ticket_id=ticket.pk, kind=kind, actor_id=None, data=data, created_at=now)
 
 
 def _notices(recipients, ticket: Ticket, kind: str, data: dict, now: datetime):
@@ -606,7 +607,10 @@ def _rows_set(model, objects: list, columns: dict[str, str]) -> None:
     casts = ", ".join(["%s::bigint[]"] + [f"%s::{columns[name]}[]" for name in names])
     assignments = ", ".join(f"{name} = v.{name}" for name in names)
     table = model._meta.db_table
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # A server-side binding cursor on Django's own connection (same transaction): the
+    # arrays travel as parameters instead of being quoted into the SQL text.
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             f"UPDATE {table} AS t SET {assignments} "  # noqa: S608 (names are ours, values bound)
             f"FROM unnest({casts}) AS v(id, {', '.join(names)}) WHERE t.id = v.id",

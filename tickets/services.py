@@ -837,98 +837,69 @@ def ticket_details_change(
 # --- Timer actions: many tickets at once (called by the SLA timer) ----------------------
 
 
-def _returning(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def tickets_breach_escalate(*, raise_ids, move_ids, note: str, now: datetime) -> set[int]:
+    """After SLA breaches: raise each of `raise_ids` one priority step (urgent stays) and
+    move each first-line ticket of `move_ids` to line 2 of its department, where it has
+    one. Returns the tickets changed.
 
-
-def _ids_sql(ids) -> tuple[str, list]:
-    ids = sorted(ids)
-    return ", ".join(["%s"] * len(ids)), ids
-
-
-def _open_statuses_sql() -> tuple[str, list]:
-    statuses = sorted(OPEN_STATUSES)
-    return ", ".join(["%s"] * len(statuses)), statuses
-
-
-def tickets_priority_raise(*, ticket_ids, note: str, now: datetime) -> set[int]:
-    """Raise each open ticket one priority step (urgent stays urgent); returns those raised.
-
-    One guarded UPDATE for the whole batch, events in bulk; the system is the actor.
+    Every ticket is written once, however many of the two actions apply (each write of
+    a ticket row updates all its indexes), by one UPDATE per kind of change; the rows are
+    locked first, so what was read is what gets written. Events in bulk; the system acts.
     """
-    if not ticket_ids:
+    raise_ids, move_ids = set(raise_ids), set(move_ids)
+    rows = list(
+        Ticket.objects.select_for_update()
+        .filter(pk__in=raise_ids | move_ids, status__in=OPEN_STATUSES)
+        .values("pk", "priority", "queue_id", "queue__department_id", "queue__line")
+        .order_by("pk")
+    )
+    if not rows:
         return set()
-    marks, ids = _ids_sql(ticket_ids)
-    status_marks, statuses = _open_statuses_sql()
-    rows = _returning(
-        f"UPDATE {Ticket._meta.db_table} SET priority = priority + 1, "  # noqa: S608 (ints)
-        "version = version + 1, updated_at = %s "
-        f"WHERE id IN ({marks}) AND priority < %s AND status IN ({status_marks}) "
-        "RETURNING id, priority",
-        [connection.ops.adapt_datetimefield_value(now), *ids, Priority.URGENT, *statuses],
-    )
-    TicketEvent.objects.bulk_create(
-        TicketEvent(
-            ticket_id=pk,
-            kind="ticket.priority_changed",
-            actor=None,
-            data={"from": priority - 1, "to": priority, "note": note},
-            created_at=now,
-        )
-        for pk, priority in rows
-    )
-    return {pk for pk, _priority in rows}
-
-
-def tickets_move_up(*, ticket_ids, note: str, now: datetime) -> set[int]:
-    """Move open first-line tickets to line 2 of their department, where it has one.
-
-    Like an escalation by the system: assignee cleared, where it came from remembered.
-    """
-    if not ticket_ids:
-        return set()
-    first_line = list(
-        Ticket.objects.filter(pk__in=ticket_ids, status__in=OPEN_STATUSES, queue__line=1).values(
-            "pk", "queue_id", "queue__department_id"
-        )
-    )
     targets = dict(
         Queue.objects.filter(
-            department_id__in={row["queue__department_id"] for row in first_line},
+            department_id__in={row["queue__department_id"] for row in rows},
             line=2,
             is_active=True,
         ).values_list("department_id", "pk")
     )
-    groups: dict[tuple[int, int], list[int]] = {}
-    for row in first_line:
-        target = targets.get(row["queue__department_id"])
-        if target is not None:
-            groups.setdefault((row["queue_id"], target), []).append(row["pk"])
-    moved: set[int] = set()
+    groups: dict[tuple, list[int]] = {}
+    for row in rows:
+        old = row["priority"]
+        new = old + 1 if row["pk"] in raise_ids and old < Priority.URGENT else old
+        target = None
+        if row["pk"] in move_ids and row["queue__line"] == 1:
+            target = targets.get(row["queue__department_id"])
+        if new != old or target is not None:
+            groups.setdefault((old, new, row["queue_id"], target), []).append(row["pk"])
     events = []
-    for (source, target), group in groups.items():
-        marks, ids = _ids_sql(group)
-        rows = _returning(
-            f"UPDATE {Ticket._meta.db_table} SET queue_id = %s, previous_queue_id = %s, "  # noqa: S608
-            "assignee_id = NULL, version = version + 1, updated_at = %s "
-            f"WHERE id IN ({marks}) AND queue_id = %s RETURNING id",
-            [target, source, connection.ops.adapt_datetimefield_value(now), *ids, source],
-        )
-        for (pk,) in rows:
-            moved.add(pk)
-            events.append(
-                TicketEvent(
-                    ticket_id=pk,
-                    kind="ticket.escalated",
-                    actor=None,
-                    data={"from_queue": source, "to_queue": target, "note": note},
-                    created_at=now,
+    for (old, new, source, target), group in groups.items():
+        changes: dict = {"priority": new, "version": F("version") + 1, "updated_at": now}
+        if target is not None:
+            changes.update(queue_id=target, previous_queue_id=source, assignee=None)
+        Ticket.objects.filter(pk__in=group).update(**changes)
+        for pk in group:
+            if new != old:
+                events.append(
+                    TicketEvent(
+                        ticket_id=pk,
+                        kind="ticket.priority_changed",
+                        actor_id=None,
+                        data={"from": old, "to": new, "note": note},
+                        created_at=now,
+                    )
                 )
-            )
+            if target is not None:
+                events.append(
+                    TicketEvent(
+                        ticket_id=pk,
+                        kind="ticket.escalated",
+                        actor_id=None,
+                        data={"from_queue": source, "to_queue": target, "note": note},
+                        created_at=now,
+                    )
+                )
     TicketEvent.objects.bulk_create(events)
-    return moved
+    return {pk for group in groups.values() for pk in group}
 
 
 # --- Organisation -----------------------------------------------------------------------
