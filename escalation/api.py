@@ -25,6 +25,7 @@ from customers.choices import Segment
 from escalation import permissions, services
 from escalation.choices import GermanState, Weekday
 from escalation.models import BusinessCalendar, ClosedDay, SlaPolicy
+from helpdesk import api as helpdesk_api
 from tickets import api as tickets_api
 from tickets.choices import Channel
 from tickets.models import Department
@@ -97,7 +98,7 @@ class PolicyOut(serializers.Serializer):
 # --- Input ----------------------------------------------------------------------------
 
 
-class OpeningHoursIn(tickets_api.StrictIn):
+class OpeningHoursIn(helpdesk_api.StrictIn):
     weekday = serializers.ChoiceField(
         choices=Weekday.choices, help_text=_("0 = Monday … 6 = Sunday.")
     )
@@ -105,12 +106,12 @@ class OpeningHoursIn(tickets_api.StrictIn):
     closes = serializers.TimeField(help_text=_("00:00 means midnight at the end of the day."))
 
 
-class ClosedDayIn(tickets_api.StrictIn):
+class ClosedDayIn(helpdesk_api.StrictIn):
     date = serializers.DateField()
     reason = serializers.CharField(max_length=80, allow_blank=True, default="")
 
 
-class CalendarCreateIn(tickets_api.StrictIn):
+class CalendarCreateIn(helpdesk_api.StrictIn):
     name = serializers.CharField(max_length=80, allow_blank=True)
     slug = serializers.SlugField(max_length=50, help_text=_("Short name, e.g. office."))
     time_zone = serializers.CharField(max_length=64, default="Europe/Berlin")
@@ -125,7 +126,7 @@ class CalendarCreateIn(tickets_api.StrictIn):
     closed_days = ClosedDayIn(many=True, default=list, max_length=MAX_CLOSED_DAYS)
 
 
-class PolicyIn(tickets_api.StrictIn):
+class PolicyIn(helpdesk_api.StrictIn):
     """Every field optional: a PATCH sends what changes."""
 
     # Targets and warning are plain integers here: the service checks their range, with
@@ -194,10 +195,10 @@ class CalendarViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Business calendars: when each team works; policies count their targets in them."""
 
     serializer_class = CalendarOut
-    pagination_class = tickets_api.ListPagination
+    pagination_class = helpdesk_api.ListPagination
     filter_backends: list = []
     lookup_value_regex = ID
-    schema = tickets_api.ScopedSchema()
+    schema = helpdesk_api.ScopedSchema()
     scopes = {"list": READ, "retrieve": READ, "create": WRITE}
 
     def get_queryset(self):
@@ -216,7 +217,7 @@ class CalendarViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         calendar = permissions.calendar_for(request.user, pk, queryset=self.get_queryset())
         return Response(self.get_serializer(calendar).data)
 
-    @extend_schema(request=CalendarCreateIn, responses={201: CalendarOut, **tickets_api.ERRORS})
+    @extend_schema(request=CalendarCreateIn, responses={201: CalendarOut, **helpdesk_api.ERRORS})
     def create(self, request):
         """Create a calendar with its week; refused when the hours are empty or overlap,
         close before they open, or leave no open time within a year."""
@@ -244,10 +245,10 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """SLA policies: targets in business minutes for the tickets matching their criteria."""
 
     serializer_class = PolicyOut
-    pagination_class = tickets_api.ListPagination
+    pagination_class = helpdesk_api.ListPagination
     filter_backends: list = []
     lookup_value_regex = ID
-    schema = tickets_api.ScopedSchema()
+    schema = helpdesk_api.ScopedSchema()
     scopes = {"list": READ, "retrieve": READ, "create": WRITE, "partial_update": WRITE}
 
     def get_queryset(self):
@@ -271,7 +272,7 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         policy = permissions.policy_for(request.user, pk, queryset=self.get_queryset())
         return Response(self.get_serializer(policy).data)
 
-    @extend_schema(request=PolicyCreateIn, responses={201: PolicyOut, **tickets_api.ERRORS})
+    @extend_schema(request=PolicyCreateIn, responses={201: PolicyOut, **helpdesk_api.ERRORS})
     def create(self, request):
         """Create a policy; open tickets take it when their deadlines are next worked out."""
         permissions.ensure_can_manage_sla(request.user)
@@ -288,7 +289,7 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
         request=PolicyIn,
-        responses={200: PolicyOut, **tickets_api.ERRORS},
+        responses={200: PolicyOut, **helpdesk_api.ERRORS},
     )
     def partial_update(self, request, pk=None):
         """Change what is sent; open tickets on the policy get their deadlines recomputed."""

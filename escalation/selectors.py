@@ -1,9 +1,10 @@
 """Read queries of the escalation app, used by pages, the API and the services."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Min, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,15 +18,34 @@ CLOSED_DAYS_LOOKBACK = timedelta(days=400)
 INBOX_SIZE = 10
 
 
-def schedule_build(calendar: BusinessCalendar) -> bt.Schedule:
-    """The calendar as business_time works with it (hours and closed days prefetched)."""
-    weekly: list[list] = [[] for _ in range(7)]
-    for hours in sorted(calendar.hours.all(), key=lambda h: (h.weekday, h.opens)):
-        weekly[hours.weekday].append((hours.opens, hours.closes))
+def schedule_from(
+    *,
+    time_zone: str,
+    hours,
+    closed_days,
+    holiday_country: str,
+    holiday_subdivision: str,
+) -> bt.Schedule:
+    """A calendar as business_time works with it, from (weekday, opens, closes) rows and
+    closed dates, saved or not (the admin and the API check a calendar before saving)."""
+    weekly: list[list[tuple[time, time]]] = [[] for _day in range(7)]
+    for weekday, opens, closes in sorted(hours):
+        weekly[weekday].append((opens, closes))
     return bt.Schedule(
-        tz=ZoneInfo(calendar.time_zone),
+        tz=ZoneInfo(time_zone),
         weekly=tuple(tuple(day) for day in weekly),
-        closed_days=frozenset(day.date for day in calendar.closed_days.all()),
+        closed_days=frozenset(closed_days),
+        holiday_country=holiday_country,
+        holiday_subdivision=holiday_subdivision,
+    )
+
+
+def schedule_build(calendar: BusinessCalendar) -> bt.Schedule:
+    """A saved calendar's schedule (hours and closed days prefetched)."""
+    return schedule_from(
+        time_zone=calendar.time_zone,
+        hours=[(h.weekday, h.opens, h.closes) for h in calendar.hours.all()],
+        closed_days=[day.date for day in calendar.closed_days.all()],
         holiday_country=calendar.holiday_country,
         holiday_subdivision=calendar.holiday_subdivision,
     )
@@ -188,8 +208,6 @@ def timer_lag(*, now: datetime) -> dict:
 
 def timer_status(*, now: datetime) -> dict:
     """The timer's lag for people: behind when something waits longer than the alert."""
-    from django.conf import settings
-
     lag = timer_lag(now=now)
     return {**lag, "behind": lag["lag_seconds"] > settings.SLA_TIMER_LAG_ALERT.total_seconds()}
 

@@ -177,13 +177,18 @@ def _stop(clock: SlaClock, *, now: datetime, met: bool) -> None:
     clock.fire_at = None
 
 
-def _mirror(ticket: Ticket, clocks: list[SlaClock], policy: SlaPolicy | None) -> None:
-    """Copy the earliest running deadline onto the ticket for lists and sorting."""
+def _set_mirror(ticket: Ticket, clocks: list[SlaClock], policy: SlaPolicy | None) -> None:
+    """Put policy and the earliest running deadline (with its warning) on the ticket."""
     running = [clock for clock in clocks if clock.is_running]
     earliest = min(running, key=lambda clock: clock.due_at) if running else None
     ticket.sla_policy = policy
     ticket.sla_due_at = earliest.due_at if earliest else None
     ticket.sla_warn_at = earliest.warn_at if earliest else None
+
+
+def _mirror(ticket: Ticket, clocks: list[SlaClock], policy: SlaPolicy | None) -> None:
+    """Copy the earliest running deadline onto the ticket for lists and sorting."""
+    _set_mirror(ticket, clocks, policy)
     Ticket.objects.filter(pk=ticket.pk).update(
         sla_policy=policy, sla_due_at=ticket.sla_due_at, sla_warn_at=ticket.sla_warn_at
     )
@@ -268,6 +273,9 @@ def clocks_reply(*, ticket: Ticket, actor, now: datetime) -> None:
 
 def clocks_status_changed(*, ticket: Ticket, old: str, new: str, actor, now: datetime) -> None:
     """Waiting for the customer pauses, resolving stops, leaving either resumes."""
+    resumes = old in (Status.WAITING_CUSTOMER, Status.RESOLVED) and new in OPEN_STATUSES
+    if not (resumes or new in (Status.WAITING_CUSTOMER, Status.RESOLVED, Status.CLOSED)):
+        return  # e.g. new → open on pickup: no clock moves, nothing to read
     clocks, policy, schedule = _load(ticket, now)
     if not clocks:
         return
@@ -275,7 +283,7 @@ def clocks_status_changed(*, ticket: Ticket, old: str, new: str, actor, now: dat
         kind = _pause(clocks, now=now)
     elif new in (Status.RESOLVED, Status.CLOSED):
         kind = _stop_all(clocks, now=now)
-    elif old in (Status.WAITING_CUSTOMER, Status.RESOLVED) and new in OPEN_STATUSES:
+    elif resumes:
         kind = _resume(clocks, old=old, policy=policy, schedule=schedule, now=now)
     else:
         return
@@ -560,11 +568,7 @@ def _recompute_many(*, ticket_ids: set[int], reason: str, now: datetime) -> None
         for clock in clocks:
             _plan(clock, policy=policy, schedule=schedules[policy.calendar_id])
         changed_clocks += clocks
-        running = [clock for clock in clocks if clock.is_running]
-        earliest = min(running, key=lambda clock: clock.due_at) if running else None
-        ticket.sla_policy = policy
-        ticket.sla_due_at = earliest.due_at if earliest else None
-        ticket.sla_warn_at = earliest.warn_at if earliest else None
+        _set_mirror(ticket, clocks, policy)
         changed_tickets.append(ticket)
         data = {"reason": reason, "policy": policy.name, **_deadlines(clocks)}
         events.append(_event_row(ticket, "sla.recomputed", data, now))
@@ -770,30 +774,6 @@ def holidays_problems(country: str, subdivision: str) -> dict[str, str]:
     return {}
 
 
-def calendar_schedule(
-    *,
-    time_zone: str,
-    hours: list[tuple[int, time, time]],
-    closed_days: list[date],
-    holiday_country: str,
-    holiday_subdivision: str,
-) -> bt.Schedule:
-    """A calendar as business_time works with it, from values not (yet) saved.
-
-    The values must have passed `calendar_problems`' checks of time zone and hours.
-    """
-    weekly: list[list[tuple[time, time]]] = [[] for _day in range(7)]
-    for weekday, opens, closes in sorted(hours):
-        weekly[weekday].append((opens, closes))
-    return bt.Schedule(
-        tz=ZoneInfo(time_zone),
-        weekly=weekly,
-        closed_days=frozenset(closed_days),
-        holiday_country=holiday_country,
-        holiday_subdivision=holiday_subdivision,
-    )
-
-
 def calendar_problems(
     *,
     time_zone: str,
@@ -825,7 +805,7 @@ def calendar_problems(
             problems["hours"] = problem
     if problems:
         return problems
-    schedule = calendar_schedule(
+    schedule = selectors.schedule_from(
         time_zone=time_zone,
         hours=hours,
         closed_days=closed_days,

@@ -1,10 +1,13 @@
 """API plumbing shared by every app: JSON errors, the token scheme in the schema, `me`."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework import permissions as permissions_drf
@@ -14,6 +17,66 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from helpdesk import permissions
 from helpdesk.errors import DomainError
+from helpdesk.pagination import CursorPagination
+
+# --- Shared by every app's API: scopes in the schema, error bodies, strict input, pages --
+
+
+class ScopedSchema(AutoSchema):
+    """Adds the token scope each operation needs (from the view's `scopes`) to the schema."""
+
+    def _scope(self) -> str | None:
+        action_name = getattr(self.view, "action", None) or self.method
+        return getattr(self.view, "scopes", {}).get(action_name)
+
+    def get_description(self) -> str:
+        description = super().get_description() or ""
+        scope = self._scope()
+        if scope is None:
+            return description
+        needs = f"Token scope: `{scope}`. Staff sessions: the workspace rules apply."
+        return f"{description}\n\n{needs}".strip()
+
+    def get_extensions(self) -> dict:
+        scope = self._scope()
+        return {"x-required-scope": scope} if scope else {}
+
+
+class ErrorOut(serializers.Serializer):
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ErrorsOut(serializers.Serializer):
+    errors = ErrorOut(many=True)
+
+
+ERRORS = {400: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut}
+
+
+class StrictIn(serializers.Serializer):
+    """Refuses fields it does not know: a misspelt or read-only field is an error, not ignored."""
+
+    # What to use instead, for fields people expect to be writable.
+    hints: dict = {}
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [self.hints.get(name, _("This field cannot be set here."))]
+                        for name in unknown
+                    },
+                    code="not_writable",
+                )
+        return super().to_internal_value(data)
+
+
+class ListPagination(CursorPagination):
+    ordering = ("id",)
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -12,13 +12,10 @@ need the scope named in `scopes` (documented per operation in the schema); staff
 may call the API too, and then the workspace rules apply (`permissions.ensure_can_work`).
 """
 
-from collections.abc import Mapping
-
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -30,6 +27,7 @@ from rest_framework.routers import SimpleRouter
 from customers import permissions as customer_permissions
 from escalation import selectors as sla_selectors
 from escalation.choices import ClockKind, ClockState
+from helpdesk.api import ERRORS, ListPagination, ScopedSchema, StrictIn
 from helpdesk.pagination import CursorPagination
 from tickets import permissions, selectors, services
 from tickets.choices import Channel, Line, MessageKind, Priority, Status
@@ -40,40 +38,7 @@ READ = "tickets:read"
 WRITE = "tickets:write"
 
 
-class ScopedSchema(AutoSchema):
-    """Adds the token scope each operation needs (from the view's `scopes`) to the schema."""
-
-    def _scope(self) -> str | None:
-        action_name = getattr(self.view, "action", None) or self.method
-        return getattr(self.view, "scopes", {}).get(action_name)
-
-    def get_description(self) -> str:
-        description = super().get_description() or ""
-        scope = self._scope()
-        if scope is None:
-            return description
-        needs = f"Token scope: `{scope}`. Staff sessions: the workspace rules apply."
-        return f"{description}\n\n{needs}".strip()
-
-    def get_extensions(self) -> dict:
-        scope = self._scope()
-        return {"x-required-scope": scope} if scope else {}
-
-
 # --- Output ---------------------------------------------------------------------------
-
-
-class ErrorOut(serializers.Serializer):
-    field = serializers.CharField(allow_null=True)
-    message = serializers.CharField()
-    code = serializers.CharField()
-
-
-class ErrorsOut(serializers.Serializer):
-    errors = ErrorOut(many=True)
-
-
-ERRORS = {400: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut}
 
 
 class PriorityField(serializers.ChoiceField):
@@ -231,26 +196,6 @@ class SupportAreaOut(serializers.ModelSerializer):
 # --- Input ----------------------------------------------------------------------------
 
 
-class StrictIn(serializers.Serializer):
-    """Refuses fields it does not know: a misspelt or read-only field is an error, not ignored."""
-
-    # What to use instead, for fields people expect to be writable.
-    hints: dict = {}
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [self.hints.get(name, _("This field cannot be set here."))]
-                        for name in unknown
-                    },
-                    code="not_writable",
-                )
-        return super().to_internal_value(data)
-
-
 class VersionedIn(StrictIn):
     version = serializers.IntegerField(
         min_value=1,
@@ -405,10 +350,6 @@ class MessagePagination(CursorPagination):
     """The conversation oldest first, on the (ticket, created_at, id) index."""
 
     ordering = ("created_at", "id")
-
-
-class ListPagination(CursorPagination):
-    ordering = ("id",)
 
 
 REFERENCE = OpenApiParameter(
