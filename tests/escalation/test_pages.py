@@ -67,11 +67,20 @@ def test_the_ticket_page_shows_the_policy_and_each_clock(client, bob, opened):
     with time_machine.travel(at(16, 12), tick=False):
         services.ticket_reply(ticket=opened, actor=bob, body="Wir prüfen.")
         html = client.get(opened.get_absolute_url()).content.decode()
-    assert "Standard" in html
-    assert 'data-testid="sla-clock-first_response"' in html
-    assert 'data-testid="sla-clock-next_update"' in html
+    assert "Richtlinie „Standard“" in html
+    first = html.split('data-testid="sla-clock-first_response"', 1)[1].split("</li>", 1)[0]
+    assert 'class="sla sla-met">Erfüllt<' in first  # answered at 12:00, due 14:00
+    update = html.split('data-testid="sla-clock-next_update"', 1)[1].split("</li>", 1)[0]
+    assert "8 Std. 00 Min." in update  # 480 business minutes from the reply
     assert 'data-testid="sla-clock-resolution"' in html
-    assert "Erfüllt" in html or "Met" in html
+
+
+def test_the_customer_sees_no_sla_in_the_portal(client, alice, opened):
+    client.force_login(alice)
+    page = client.get(reverse("portal_tickets:ticket-detail", args=[opened.reference]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "sla-card" not in html and "Standard" not in html
 
 
 def test_the_home_shows_notices_and_the_timer_to_a_team_lead(client, tina, opened):
@@ -102,13 +111,16 @@ def test_marking_notices_read_touches_only_ones_own(client, bob, tina, opened):
     assert notice.read_at is not None  # junk id: all of one's own are marked
 
 
-def test_notices_read_refuses_get_customers_and_anonymous(client, alice, opened):
+def test_notices_read_refuses_get_customers_and_anonymous(client, alice, tina, opened):
+    sla.sla_sweep(now=at(16, 13, 12))  # tina has an unread warning
+    notice = Notification.objects.get(recipient=tina)
     url = reverse("escalation:notices-read")
-    assert client.post(url).status_code == 302  # to the sign-in page
-    assert Notification.objects.filter(read_at__isnull=False).count() == 0
+    assert client.post(url, {"notice": notice.pk}).status_code == 302  # to the sign-in page
     client.force_login(alice)
-    assert client.post(url).status_code in (302, 403)
+    assert client.post(url, {"notice": notice.pk}).status_code in (302, 403)
     assert client.get(url).status_code == 405
+    notice.refresh_from_db()
+    assert notice.read_at is None
 
 
 def test_notices_read_with_htmx_returns_the_empty_panel(client, tina, opened):
