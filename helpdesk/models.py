@@ -15,6 +15,8 @@ SCOPES = {
     "tickets:write": _("Create tickets, write messages, escalate, hand off, assign"),
     "sla:read": _("Read business calendars and SLA policies"),
     "sla:write": _("Change SLA policies and create business calendars"),
+    "calls:write": _("Report incoming calls and their end (phone system)"),
+    "mail:write": _("Deliver inbound e-mail (mail gateway)"),
 }
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a visible marker, not a secret
 

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "tickets",
     "escalation",
     "feature_requests",
+    "mail",
+    "calls",
 ]
 
 MIDDLEWARE = [
@@ -161,10 +163,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "health": {"task": "helpdesk.health", "schedule": 30.0},
-    "reply-mail-catch-up": {
-        "task": "tickets.tasks.ticket_reply_emails_pending_task",
-        "schedule": 60.0,
-    },
+    "outbox": {"task": "mail.tasks.outbound_mails_due_send_task", "schedule": 60.0},
     "sla-sweep": {
         "task": "escalation.tasks.sla_sweep_task",
         "schedule": float(SLA_SWEEP_SECONDS),

@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("tickets.api")),
     path("", include("escalation.api")),
     path("", include("feature_requests.api")),
+    path("", include("calls.api")),
+    path("", include("mail.api")),
 ]
 
 urlpatterns = [
@@ -29,6 +31,7 @@ urlpatterns = [
     path("agent/tickets/", include("tickets.urls")),
     path("agent/escalation/", include("escalation.urls")),
     path("agent/feature-requests/", include("feature_requests.urls")),
+    path("agent/calls/", include("calls.urls")),
     path("i18n/setlang/", set_language, name="set-language"),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -284,22 +284,16 @@ class TicketMessage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     body = models.TextField(_("text"))
+    # The sanitised HTML part of an inbound e-mail (mail.parsing); `body` holds its text.
+    body_html = models.TextField(blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    # Set once the reply went out by e-mail, so a retried task does not send it twice.
-    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         indexes = [
             models.Index(fields=["ticket", "created_at", "id"], name="message_ticket"),
-            # Replies whose mail was never sent (the broker was down): a handful at most.
-            models.Index(
-                fields=["created_at"],
-                condition=Q(kind=MessageKind.REPLY, emailed_at__isnull=True),
-                name="message_reply_unmailed",
-            ),
         ]
 
     def __str__(self) -> str:

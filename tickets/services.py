@@ -8,8 +8,7 @@ on the version the caller saw, so a stale edit is refused instead of overwriting
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 from pathlib import PurePath
 
 import filetype
@@ -18,15 +17,14 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from escalation import services as sla
 from helpdesk import permissions as roles
-from helpdesk import services as helpdesk_services
 from helpdesk.errors import DomainError, StaleEdit
+from mail import services as mail
 from tickets import permissions
 from tickets.choices import MOVES, OPEN_STATUSES, Channel, MessageKind, Priority, Status
 from tickets.models import (
@@ -260,6 +258,7 @@ def _message_add(
     attachments: Iterable[UploadedFile] = (),
     now: datetime,
     touch_ticket: bool = True,
+    body_html: str = "",
 ) -> TicketMessage:
     uploads = list(attachments)
     _attachments_check(uploads)
@@ -268,6 +267,7 @@ def _message_add(
         kind=kind,
         author=_actor_or_none(author),
         body=body,
+        body_html=body_html,
         channel=channel,
         created_at=now,
     )
@@ -296,11 +296,15 @@ def ticket_create(
     contact_email: str = "",
     attachments: Iterable[UploadedFile] = (),
     now: datetime | None = None,
+    acknowledge: bool = True,
+    body_html: str = "",
 ) -> Ticket:
     """Open a ticket in the support area's first queue with the request as first message.
 
     For phone and letter tickets the agent types the request on the caller's behalf; it
-    is still the customer's message (shown to them in the portal).
+    is still the customer's message (shown to them in the portal). `acknowledge=False`
+    sends no acknowledgement mail (a call solved while the customer is on the line).
+    `body_html` is the sanitised HTML part of an inbound e-mail, `body` its text.
     """
     now = now or timezone.now()
     subject = _clean_subject(subject)
@@ -336,6 +340,7 @@ def ticket_create(
         attachments=attachments,  # checked before any file is written; a refusal rolls back
         now=now,
         touch_ticket=False,
+        body_html=body_html,
     )
     event_record(
         ticket=ticket,
@@ -350,6 +355,8 @@ def ticket_create(
         now=now,
     )
     sla.clocks_start(ticket=ticket, actor=actor, now=now)
+    if acknowledge:
+        mail.ticket_acknowledgement_queue(ticket=ticket, now=now)
     return ticket
 
 
@@ -385,14 +392,15 @@ def ticket_reply(
         ticket.first_response_at = now
     sla.clocks_reply(ticket=ticket, actor=actor, now=now)
     target = status or (Status.OPEN if ticket.status == Status.NEW else None)
+    status_changed_to = ""
     if target and target != ticket.status:
-        ticket_transition(ticket=ticket, to=target, actor=actor, expected_version=expected_version)
+        # The reply mail names the new status; no second mail about it.
+        ticket_transition(
+            ticket=ticket, to=target, actor=actor, expected_version=expected_version, notify=False
+        )
+        status_changed_to = target if status else ""
     event_record(ticket=ticket, kind="message.replied", actor=actor, data={"message": message.pk})
-    from tickets import tasks  # tasks import services: import here, not at module level
-
-    transaction.on_commit(
-        partial(helpdesk_services.task_enqueue, tasks.ticket_reply_email_send_task, message.pk)
-    )
+    mail.ticket_reply_queue(message=message, status_changed_to=status_changed_to)
     return message
 
 
@@ -425,8 +433,9 @@ def ticket_customer_message_add(
     channel: str = Channel.PORTAL,
     attachments: Iterable[UploadedFile] = (),
     now: datetime | None = None,
+    body_html: str = "",
 ) -> TicketMessage:
-    """The customer writes on their ticket (portal, or later e-mail).
+    """The customer writes on their ticket (portal or e-mail; `body_html` as in ticket_create).
 
     Waiting for the customer ends; a resolved ticket reopens within TICKET_REOPEN_DAYS of
     being resolved. A closed ticket, or one resolved longer ago, needs a new request.
@@ -446,6 +455,7 @@ def ticket_customer_message_add(
         channel=channel,
         attachments=attachments,
         now=now,
+        body_html=body_html,
     )
     event_record(
         ticket=ticket, kind="message.received", actor=actor, data={"message": message.pk}, now=now
@@ -455,68 +465,6 @@ def ticket_customer_message_add(
         ticket.refresh_from_db()
         ticket_transition(ticket=ticket, to=Status.OPEN, actor=actor, note="customer replied")
     return message
-
-
-def ticket_reply_email_send(*, message_id: int) -> bool:
-    """Mail a public reply to the customer once; False when there is nothing to send."""
-    message = (
-        TicketMessage.objects.select_related("ticket__customer", "author")
-        .filter(pk=message_id, kind=MessageKind.REPLY, emailed_at=None)
-        .first()
-    )
-    if message is None:
-        return False
-    ticket = message.ticket
-    address = ticket.contact_email or (ticket.customer.email if ticket.customer else "")
-    if not address:
-        return False
-    # Claim before sending: two deliveries of the task send one mail, not two.
-    if not TicketMessage.objects.filter(pk=message.pk, emailed_at=None).update(
-        emailed_at=timezone.now()
-    ):
-        return False
-    language = ticket.customer.language if ticket.customer else settings.LANGUAGE_CODE
-    with translation.override(language):
-        link = settings.SITE_URL + reverse("portal_tickets:ticket-detail", args=[ticket.reference])
-        body = "\n\n".join(
-            [
-                message.body,
-                "—",
-                _("You can read the whole conversation and answer here: %(link)s") % {"link": link},
-                _("Please keep [#%(ref)s] in the subject when you answer by e-mail.")
-                % {"ref": ticket.reference},
-            ]
-        )
-        subject = f"[#{ticket.reference}] {ticket.subject}"
-    try:
-        helpdesk_services.email_send(subject=subject, body=body, to=[address])
-    except OSError:
-        TicketMessage.objects.filter(pk=message.pk).update(emailed_at=None)  # let a retry send
-        raise
-    return True
-
-
-# Replies whose mail task was lost are sent by a later pass once they are this old; older
-# than a day they are left alone (a ticket without any address never gets its mail).
-UNMAILED_REPLY_GRACE = timedelta(minutes=2)
-UNMAILED_REPLY_WINDOW = timedelta(days=1)
-
-
-def ticket_reply_emails_pending(*, now: datetime | None = None, limit: int = 200) -> int:
-    """Mail public replies whose task never ran (e.g. the broker was down); returns how
-    many were sent. Each goes through the same claim, so a late task sends nothing twice."""
-    now = now or timezone.now()
-    ids = list(
-        TicketMessage.objects.filter(
-            kind=MessageKind.REPLY,
-            emailed_at=None,
-            created_at__lte=now - UNMAILED_REPLY_GRACE,
-            created_at__gte=now - UNMAILED_REPLY_WINDOW,
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(ticket_reply_email_send(message_id=pk) for pk in ids)
 
 
 # --- Status ---------------------------------------------------------------------------
@@ -530,8 +478,13 @@ def ticket_transition(
     actor,
     note: str = "",
     expected_version: int | None = None,
+    notify: bool = True,
 ) -> Ticket:
-    """Move the ticket to another status along MOVES only; resolve/close stamp the time."""
+    """Move the ticket to another status along MOVES only; resolve/close stamp the time.
+
+    The customer is mailed about the statuses mail.STATUS_MAILED lists, unless `notify` is
+    off (the caller mails about it itself) or the customer made the change.
+    """
     old = ticket.status
     if to not in Status.values:
         raise DomainError(_("Unknown status."), field="status")
@@ -557,6 +510,8 @@ def ticket_transition(
         data["note"] = note[:NOTE_MAX_LENGTH]
     event_record(ticket=ticket, kind="ticket.status_changed", actor=actor, data=data)
     sla.clocks_status_changed(ticket=ticket, old=old, new=to, actor=actor, now=now)
+    if notify:
+        mail.ticket_status_mail_queue(ticket=ticket, old=old, new=to, actor=actor)
     return ticket
 
 

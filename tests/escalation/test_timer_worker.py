@@ -462,7 +462,7 @@ def test_with_redis_down_replies_still_save_and_the_timer_catches_up_once_it_is_
         )
         took = time.monotonic() - started
     assert response.status_code == 302, response.content[:500]
-    assert "ticket_reply_email_send_task not queued" in caplog.text
+    assert "outbound_mail_send_task not queued" in caplog.text
     replied.refresh_from_db()
     assert replied.status == Status.OPEN and replied.first_response_at is not None
     assert replied.messages.filter(kind="reply", body="Wir prüfen das.").count() == 1

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from helpdesk.choices import Role
+from mail import services as mail_services
 from tests.conftest import PASSWORD
 from tests.tickets.conftest import area, queue
 from tickets import services
@@ -570,7 +571,7 @@ def test_closing_twice_is_refused(alice_client, ticket, alice):
 
 def test_the_reply_mail_links_to_the_request_page(ticket, bob, mailoutbox, settings):
     message = services.ticket_reply(ticket=ticket, actor=bob, body="Antwort")
-    assert services.ticket_reply_email_send(message_id=message.pk)
+    assert mail_services.outbound_mail_send(mail_id=message.outbound_mails.get().pk)
     assert f"{settings.SITE_URL}{url('ticket-detail', ticket)}" in mailoutbox[-1].body
 
 
