@@ -391,6 +391,33 @@ def test_a_ticket_without_customer_record_needs_a_contact_email(client, rw, team
     assert response.json()["customer"] is None
 
 
+def test_a_chat_transcript_is_stored_as_a_chat_ticket_and_acknowledged(client, rw, erika, team):
+    transcript = (
+        "[14:02] Erika Musterfrau: Mein Router zeigt rot.\n"
+        "[14:03] Chatbot: Haben Sie ihn neu gestartet?\n"
+        "[14:05] Erika Musterfrau: Ja, zweimal."
+    )
+    response = call(
+        client,
+        "post",
+        "/api/v1/tickets/",
+        {
+            "customer": "K1000001",
+            "subject": "Chat: Router zeigt rot",
+            "body": transcript,
+            "support_area": "no-internet",
+            "channel": "chat",
+        },
+        **rw,
+    )
+    assert response.status_code == 201
+    assert response.json()["channel"] == "chat"
+    ticket = Ticket.objects.get(reference=response.json()["reference"])
+    message = ticket.messages.get()
+    assert (ticket.channel, message.channel, message.body) == ("chat", "chat", transcript)
+    assert ticket.outbound_mails.get().kind == "acknowledgement"
+
+
 GOOD_TICKET = {
     "customer": "K1000001",
     "subject": "Frage",
