@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk import permissions
 from helpdesk.choices import Role
+from tickets import permissions as ticket_permissions
 
 
 def navigation(request) -> dict:
@@ -18,6 +19,8 @@ def navigation(request) -> dict:
         items.append((reverse("tickets:my-tickets"), _("My tickets")))
         items.append((reverse("tickets:ticket-search"), _("Tickets"), ["/agent/tickets/"]))
         items.append((reverse("customers:customer-search"), _("Customers")))
+        if ticket_permissions.can_manage_text_modules(user):
+            items.append((reverse("tickets:text-module-list"), _("Text modules")))
         items.append((reverse("api-docs"), _("API documentation")))
         if user.is_staff:
             items.append((reverse("admin:index"), _("Administration")))

@@ -5,9 +5,19 @@ shows them but neither edits nor deletes them.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.admin import ReadOnlyAdmin
-from tickets.models import Agent, Department, Queue, SupportArea, Ticket, TicketEvent
+from tickets import services
+from tickets.models import (
+    Agent,
+    Department,
+    Queue,
+    SupportArea,
+    TextModule,
+    Ticket,
+    TicketEvent,
+)
 
 
 class QueueInline(admin.TabularInline):
@@ -74,3 +84,25 @@ class TicketEventAdmin(ReadOnlyAdmin):
     list_select_related = ["ticket", "actor"]
     search_fields = ["=ticket__reference"]
     show_full_result_count = False
+
+
+@admin.register(TextModule)
+class TextModuleAdmin(ReadOnlyAdmin):
+    """Team leads keep text modules in the workspace (placeholders checked, stale edits
+    refused); here they are looked up and, if need be, archived or restored."""
+
+    list_display = ["shortcut", "title", "department", "language", "is_active", "updated_at"]
+    list_filter = ["department", "language", "is_active"]
+    list_select_related = ["department"]
+    search_fields = ["shortcut", "title"]
+    actions = ["archive", "restore"]
+
+    @admin.action(description=_("Archive selected text modules"))
+    def archive(self, request, queryset):
+        for module in queryset.filter(is_active=True):
+            services.text_module_archive(module=module, actor=request.user)
+
+    @admin.action(description=_("Restore selected text modules"))
+    def restore(self, request, queryset):
+        for module in queryset.filter(is_active=False):
+            services.text_module_restore(module=module, actor=request.user)

@@ -19,7 +19,14 @@ from helpdesk.choices import Role
 from helpdesk.demo import DEMO_PASSWORD
 from tickets import services
 from tickets.choices import Channel, Priority, Status
-from tickets.models import Department, SupportArea, Ticket, TicketEvent, TicketMessage
+from tickets.models import (
+    Department,
+    SupportArea,
+    TextModule,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
 
 SEED = 4711
 
@@ -96,6 +103,7 @@ HANDOFFS = {
 def seed(*, stdout) -> list[dict]:
     """The team and, once, the demo tickets."""
     logins = _team()
+    _text_modules()
     if Ticket.objects.exists():
         return logins
     customers = list(Customer.objects.order_by("number")[:40])
@@ -223,3 +231,165 @@ def _spread_in_time(ticket: Ticket, created, now) -> None:
         if getattr(ticket, field):
             later[field] = created + span
     Ticket.objects.filter(pk=ticket.pk).update(**later)
+
+
+# department, language, short name, title, text; written by the team lead (tina) or, for
+# billing, which has no team lead in the demo, by management (max).
+TEXT_MODULES = [
+    (
+        "customer-service",
+        "de",
+        "begruessung",
+        "Begrüßung mit Vorgangsnummer",
+        "Guten Tag {customer_name},\n\n"
+        "vielen Dank für Ihre Nachricht. Ihr Anliegen hat bei uns die Vorgangsnummer "
+        "{ticket_reference}; bitte geben Sie diese bei Rückfragen an.",
+    ),
+    (
+        "customer-service",
+        "de",
+        "gruss",
+        "Grußformel",
+        "Mit freundlichen Grüßen\n\n{agent_name}\nIhr Kundenservice",
+    ),
+    (
+        "customer-service",
+        "de",
+        "router-neustart",
+        "Router neu starten",
+        "Guten Tag {customer_name},\n\n"
+        "bitte starten Sie Ihren Router einmal neu:\n\n"
+        "1. Ziehen Sie den Netzstecker des Routers.\n"
+        "2. Warten Sie etwa 30 Sekunden.\n"
+        "3. Stecken Sie den Stecker wieder ein und warten Sie, bis die Online-Leuchte "
+        "dauerhaft leuchtet (das dauert bis zu 5 Minuten).\n\n"
+        "Besteht die Störung danach weiter, antworten Sie bitte einfach auf diese Nachricht "
+        "(Vorgang {ticket_reference}).\n\n"
+        "Mit freundlichen Grüßen\n{agent_name}",
+    ),
+    (
+        "customer-service",
+        "de",
+        "stoerung-bekannt",
+        "Störung bekannt",
+        "Guten Tag {customer_name},\n\n"
+        "in Ihrem Gebiet liegt derzeit eine Störung vor, an der unsere Technik bereits "
+        "arbeitet. Sie müssen nichts weiter tun: Sobald die Störung behoben ist, informieren "
+        "wir Sie. Bitte entschuldigen Sie die Unannehmlichkeiten.\n\n"
+        "Mit freundlichen Grüßen\n{agent_name}",
+    ),
+    (
+        "customer-service",
+        "de",
+        "email-einrichtung",
+        "E-Mail-Programm einrichten",
+        "Guten Tag {customer_name},\n\n"
+        "für Ihr E-Mail-Programm tragen Sie bitte diese Daten ein:\n\n"
+        "Posteingang (IMAP): imap.example.net, Port 993, SSL/TLS\n"
+        "Postausgang (SMTP): smtp.example.net, Port 587, STARTTLS\n"
+        "Benutzername: Ihre vollständige E-Mail-Adresse\n\n"
+        "Mit freundlichen Grüßen\n{agent_name}",
+    ),
+    (
+        "customer-service",
+        "en",
+        "router-restart",
+        "Restart the router",
+        "Hello {customer_name},\n\n"
+        "please restart your router once:\n\n"
+        "1. Unplug the router's power cable.\n"
+        "2. Wait about 30 seconds.\n"
+        "3. Plug it back in and wait until the online light stays on (up to 5 minutes).\n\n"
+        "If the problem persists, simply reply to this message (case {ticket_reference}).\n\n"
+        "Kind regards\n{agent_name}",
+    ),
+    (
+        "customer-service",
+        "en",
+        "outage-known",
+        "Known outage",
+        "Hello {customer_name},\n\n"
+        "there is currently an outage in your area, and our technicians are already working "
+        "on it. You do not need to do anything: we will let you know as soon as it is "
+        "fixed. We apologise for the inconvenience.\n\n"
+        "Kind regards\n{agent_name}",
+    ),
+    (
+        "tech",
+        "de",
+        "router-reset",
+        "Router auf Werkseinstellungen zurücksetzen",
+        "Guten Tag {customer_name},\n\n"
+        "bitte setzen Sie Ihren Router auf die Werkseinstellungen zurück:\n\n"
+        "1. Halten Sie die Reset-Taste auf der Rückseite (mit einer Büroklammer) etwa "
+        "15 Sekunden gedrückt, bis alle Leuchten kurz aufblinken.\n"
+        "2. Warten Sie etwa 5 Minuten, bis der Router neu gestartet ist.\n"
+        "3. Richten Sie den Zugang mit den Daten aus Ihrem Auftragsschreiben neu ein.\n\n"
+        "Achtung: Dabei gehen eigene Einstellungen (WLAN-Name, Passwort, Portfreigaben) "
+        "verloren.\n\n"
+        "Mit freundlichen Grüßen\n{agent_name}\nTechnischer Support",
+    ),
+    (
+        "tech",
+        "de",
+        "leitungsmessung",
+        "Leitung gemessen: Techniker nötig",
+        "Guten Tag {customer_name},\n\n"
+        "wir haben Ihre Leitung durchgemessen und eine Störung zwischen Verteiler und Ihrer "
+        "Wohnung festgestellt. Damit sie behoben werden kann, muss ein Techniker vor Ort "
+        "kommen. Wir melden uns in Kürze mit Terminvorschlägen (Vorgang "
+        "{ticket_reference}).\n\n"
+        "Mit freundlichen Grüßen\n{agent_name}\nTechnischer Support",
+    ),
+    (
+        "billing",
+        "de",
+        "zahlungserinnerung",
+        "Zahlungserinnerung",
+        "Guten Tag {customer_name},\n\n"
+        "bei der Durchsicht Ihres Kundenkontos {customer_number} ist uns aufgefallen, dass "
+        "eine Rechnung noch offen ist. Bitte überweisen Sie den Betrag innerhalb der nächsten "
+        "7 Tage unter Angabe Ihrer Kundennummer. Hat sich Ihre Zahlung mit dieser Nachricht "
+        "überschnitten, betrachten Sie sie bitte als gegenstandslos.\n\n"
+        "Mit freundlichen Grüßen\n{agent_name}\nBuchhaltung",
+    ),
+    (
+        "billing",
+        "de",
+        "zahlung-eingegangen",
+        "Zahlung eingegangen",
+        "Guten Tag {customer_name},\n\n"
+        "Ihre Zahlung ist bei uns eingegangen und verbucht. Ihr Kundenkonto "
+        "{customer_number} ist damit ausgeglichen.\n\n"
+        "Mit freundlichen Grüßen\n{agent_name}\nBuchhaltung",
+    ),
+    (
+        "billing",
+        "en",
+        "payment-reminder",
+        "Payment reminder",
+        "Hello {customer_name},\n\n"
+        "our records show an open invoice on your customer account {customer_number}. "
+        "Please transfer the amount within the next 7 days, quoting your customer number. "
+        "If your payment has crossed with this message, please disregard it.\n\n"
+        "Kind regards\n{agent_name}\nAccounts",
+    ),
+]
+
+
+def _text_modules() -> None:
+    """The demo text modules, each added once (a second run finds them and adds none)."""
+    authors = {user.username: user for user in User.objects.filter(username__in=["tina", "max"])}
+    departments = {department.slug: department for department in Department.objects.all()}
+    existing = set(TextModule.objects.values_list("department__slug", "language", "shortcut"))
+    for slug, language, shortcut, title, body in TEXT_MODULES:
+        if (slug, language, shortcut) in existing or slug not in departments:
+            continue
+        services.text_module_create(
+            department=departments[slug],
+            language=language,
+            shortcut=shortcut,
+            title=title,
+            body=body,
+            actor=authors.get("max" if slug == "billing" else "tina"),
+        )

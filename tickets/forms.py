@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
-from tickets import selectors, services
+from customers.choices import Language
+from tickets import permissions, selectors, services
 from tickets.choices import MOVES, Channel, Priority, Status
 from tickets.models import Department, SupportArea
 
@@ -293,3 +294,148 @@ class AssignForm(VersionedForm):
 
 class VersionOnlyForm(VersionedForm):
     """Take and unassign: nothing to fill in but the version."""
+
+
+# --- Text modules ---------------------------------------------------------------------------
+
+
+class TextModuleFilterForm(forms.Form):
+    """The filter bar above the text module list (GET); unknown values drop that filter."""
+
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        required=False,
+        empty_label=_("All my departments"),
+        queryset=Department.objects.none(),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), required=False, choices=[("", _("All")), *Language.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("active", _("In use")), ("archived", _("Archived")), ("all", _("All"))],
+    )
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Short name, title or text")}
+        ),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = permissions.text_module_departments_of(user)
+
+    def to_filter(self) -> selectors.TextModuleFilter:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        department = data.get("department")
+        return selectors.TextModuleFilter(
+            department=department.pk if department else None,
+            language=data.get("language") or "",
+            status=data.get("status") or "active",
+            query=data.get("q") or "",
+        )
+
+
+class TextModuleForm(forms.Form):
+    """Create or edit a text module; the rules (short name, placeholders) are the service's."""
+
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose one of the departments you manage.")},
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=Language.choices,
+        initial=Language.GERMAN,
+        error_messages={"invalid_choice": _("Choose German, English or Polish.")},
+    )
+    shortcut = forms.CharField(
+        label=_("Short name"),
+        error_messages={"required": _("Give the text module a short name.")},
+        help_text=_(
+            "Agents type :: and this name in the reply box, e.g. ::router-reset. "
+            "Letters a-z, digits and hyphens."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "maxlength": services.TEXT_MODULE_SHORTCUT_MAX_LENGTH + 2,
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "class": "mono",
+            }
+        ),
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=services.TEXT_MODULE_TITLE_MAX_LENGTH,
+        error_messages={"required": _("Give the text module a title.")},
+        help_text=_("Shown in the suggestion list, e.g. “Restart the router”."),
+    )
+    body = forms.CharField(
+        label=_("Text"),
+        error_messages={"required": _("Write the text of the module.")},
+        widget=forms.Textarea(
+            attrs={"rows": 12, "maxlength": services.TEXT_MODULE_BODY_MAX_LENGTH}
+        ),
+        help_text=_("Plain text, as the customer reads it. Placeholders are listed beside."),
+    )
+    # Edits only: the version the team lead saw; a change meanwhile refuses the save.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+
+    def __init__(self, *args, user, module=None, **kwargs):
+        if module is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "department": module.department_id,
+                    "language": module.language,
+                    "shortcut": module.shortcut,
+                    "title": module.title,
+                    "body": module.body,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = permissions.text_module_departments_of(user)
+
+    def clean(self):
+        data = super().clean()
+        # Every problem at once (short name and placeholders), not one per attempt; the
+        # service checks the same again when it writes.
+        problems = services.text_module_problems(
+            **{name: data.get(name) or "" for name in ("language", "shortcut", "title", "body")}
+        )
+        for name, message in problems.items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        return data
+
+    def service_data(self) -> dict:
+        return {
+            key: self.cleaned_data[key]
+            for key in ("department", "language", "shortcut", "title", "body")
+        }
+
+
+class TextModuleVersionForm(forms.Form):
+    """Archive and restore: nothing to fill in but the version seen in the list."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class TextModuleSearchForm(forms.Form):
+    """The reply box's `::` search: what the agent typed after the two colons."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=services.TEXT_MODULE_SHORTCUT_MAX_LENGTH,
+        error_messages={
+            "max_length": _("Type at most %(limit_value)d characters after the two colons.")
+        },
+    )

@@ -4,6 +4,7 @@ Invariants live in the database where they can (unique references, one queue per
 department and line, lines 1-3) so a racing writer hits an IntegrityError.
 """
 
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.choices import Language
 from tickets.choices import (
     DONE_STATUSES,
     OPEN_STATUSES,
@@ -353,3 +355,69 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
+
+
+# Placeholders a text module may use, filled in for the ticket when an agent inserts it.
+# Curly braces: one keystroke pair on every keyboard layout, and they never occur in
+# ordinary German, English or Polish prose, so a brace in a module is always meant.
+TEXT_MODULE_PLACEHOLDERS = {
+    "customer_name": _("the customer's full name"),
+    "customer_number": _("the customer number, e.g. K1234567"),
+    "ticket_reference": _("the ticket's reference, e.g. 2026-004711"),
+    "ticket_subject": _("the ticket's subject"),
+    "agent_name": _("the name of the agent inserting the module"),
+}
+# What counts as a placeholder: a word in braces, no spaces. Anything matching that is not
+# in the list above is refused when the module is saved (a typo such as {custmer_name}).
+TEXT_MODULE_PLACEHOLDER_RE = re.compile(r"\{([^{}\s]{1,40})\}")
+
+
+class TextModule(models.Model):
+    """A canned response of one department in one language, inserted by typing `::shortcut`.
+
+    Written only through `tickets.services`; archived instead of deleted.
+    """
+
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="text_modules",
+        verbose_name=_("department"),
+        db_index=False,  # the unique constraint below leads with it
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.GERMAN
+    )
+    shortcut = models.CharField(_("short name"), max_length=40)
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"))
+    is_active = models.BooleanField(_("active"), default=True)
+    # Bumped by every change; an edit form carrying an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("text module")
+        verbose_name_plural = _("text modules")
+        ordering = ["department__position", "language", "shortcut"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "language", "shortcut"], name="one_text_module_per_shortcut"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=Language.values), name="text_module_known_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"::{self.shortcut} ({self.language}) {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:text-module-edit", args=[self.pk])

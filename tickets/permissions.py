@@ -7,6 +7,8 @@
 - A customer sees only their own tickets and only the public messages on them.
 - Integrations see every ticket; their token scopes limit what they may do.
 - Missing and not-yours both give 404, so references cannot be probed.
+- Text modules: team leads manage those of their departments, management all of them;
+  everyone who works a ticket inserts the modules of its department and their own.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -17,7 +19,15 @@ from django.shortcuts import get_object_or_404
 from helpdesk import permissions as roles
 from helpdesk.choices import Role
 from tickets.choices import PUBLIC_MESSAGE_KINDS
-from tickets.models import Agent, Attachment, Department, Queue, Ticket, TicketMessage
+from tickets.models import (
+    Agent,
+    Attachment,
+    Department,
+    Queue,
+    TextModule,
+    Ticket,
+    TicketMessage,
+)
 
 
 def sees_everything(user) -> bool:
@@ -134,3 +144,59 @@ def attachment_for(user, token: str) -> Attachment:
     if roles.can_use_portal(user) and attachment.message.kind not in PUBLIC_MESSAGE_KINDS:
         raise Http404
     return attachment
+
+
+# --- Text modules -------------------------------------------------------------------------
+
+
+def can_manage_text_modules(user) -> bool:
+    """Team leads and management keep the text modules; agents only insert them."""
+    return roles.is_staff_member(user) and bool(
+        {Role.TEAM_LEAD, Role.MANAGEMENT} & roles.roles_of(user)
+    )
+
+
+def ensure_can_manage_text_modules(user) -> None:
+    if not can_manage_text_modules(user):
+        raise PermissionDenied
+
+
+def text_module_departments_of(user) -> QuerySet[Department]:
+    """Departments whose modules the user manages: all for management, a team lead's own."""
+    if not can_manage_text_modules(user):
+        return Department.objects.none()
+    if Role.MANAGEMENT in roles.roles_of(user):
+        return Department.objects.all()
+    return Department.objects.filter(pk__in=department_ids_of(user))
+
+
+def manages_text_modules_of_any_department(user) -> bool:
+    """Whether the user manages any department's modules (no query of its own)."""
+    if not can_manage_text_modules(user):
+        return False
+    return Role.MANAGEMENT in roles.roles_of(user) or bool(department_ids_of(user))
+
+
+def text_modules_managed_by(user) -> QuerySet[TextModule]:
+    """Every list and lookup on the text module pages starts here."""
+    if not can_manage_text_modules(user):
+        return TextModule.objects.none()
+    if Role.MANAGEMENT in roles.roles_of(user):
+        return TextModule.objects.all()
+    return TextModule.objects.filter(department_id__in=department_ids_of(user))
+
+
+def text_module_for(user, module_id: int) -> TextModule:
+    """A module the user manages: 403 for those who manage none, 404 for someone else's."""
+    ensure_can_manage_text_modules(user)
+    return get_object_or_404(
+        text_modules_managed_by(user).select_related("department"), pk=module_id
+    )
+
+
+def text_module_department_ids_for(user, ticket: Ticket) -> list[int]:
+    """Whose modules the user may insert on this ticket: those of its department and of the
+    user's own departments; none for someone who may not work the ticket."""
+    if not can_work(user, ticket):
+        return []
+    return sorted({ticket.queue.department_id, *department_ids_of(user)})

@@ -10,8 +10,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.paginator import Page as PaginatorPage
+from django.core.paginator import Paginator
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -21,6 +25,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
@@ -31,7 +36,16 @@ from customers.models import Customer, search_text
 from escalation.choices import ClockKind
 from tickets import permissions
 from tickets.choices import DONE_STATUSES, OPEN_STATUSES, Priority, Status
-from tickets.models import Attachment, Queue, SupportArea, Ticket, TicketEvent, TicketMessage
+from tickets.models import (
+    TEXT_MODULE_PLACEHOLDERS,
+    Attachment,
+    Queue,
+    SupportArea,
+    TextModule,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
 
 PAGE_SIZE = 50
 REFERENCE_RE = re.compile(r"^#?(\d{4}-\d{6,7})$")
@@ -464,3 +478,132 @@ def support_area_for_ivr(choice: str) -> SupportArea | None:
         .filter(ivr_choice=choice, is_active=True)
         .first()
     )
+
+
+# --- Text modules -----------------------------------------------------------------------
+
+TEXT_MODULE_PAGE_SIZE = 50
+TEXT_MODULE_SUGGESTIONS = 8
+# A placeholder with the spaces before it, which go too when its value is empty.
+_PLACEHOLDER_WITH_SPACE_RE = re.compile(r"([ \t]*)\{([^{}\s]{1,40})\}")
+
+
+@dataclass
+class TextModuleFilter:
+    """What the text module list is narrowed by; unknown values are ignored."""
+
+    department: int | None = None
+    language: str = ""
+    status: str = "active"  # "active", "archived" or "all"
+    query: str = ""
+
+
+def text_module_list(
+    *, user, filters: TextModuleFilter, page: str | int | None = None
+) -> PaginatorPage:
+    """A page of the modules the user manages, by department, language and short name
+    (2 queries: count and rows; a provider has hundreds of modules, not millions)."""
+    modules = permissions.text_modules_managed_by(user)
+    if filters.department:
+        modules = modules.filter(department_id=filters.department)
+    if filters.language:
+        modules = modules.filter(language=filters.language)
+    if filters.status == "active":
+        modules = modules.filter(is_active=True)
+    elif filters.status == "archived":
+        modules = modules.filter(is_active=False)
+    query = " ".join(filters.query.split())[:100]
+    if query:
+        modules = modules.filter(
+            Q(shortcut__icontains=query.lstrip(":"))
+            | Q(title__icontains=query)
+            | Q(body__icontains=query)
+        )
+    modules = modules.select_related("department", "updated_by").order_by(
+        "department__position", "department__name", "language", "shortcut", "pk"
+    )
+    return Paginator(modules, TEXT_MODULE_PAGE_SIZE).get_page(page)
+
+
+def text_module_suggestions(*, user, ticket: Ticket, query: str) -> list[TextModule]:
+    """Active modules the user may insert on this ticket matching `query`, best first (1 query).
+
+    Order: the customer's language; a short name starting with the query, then one
+    containing it, then a title containing it; the ticket's own department; short name.
+    """
+    department_ids = permissions.text_module_department_ids_for(user, ticket)
+    if not department_ids:
+        return []
+    language = ticket.customer.language if ticket.customer else settings.LANGUAGE_CODE
+    query = query.strip().lower()
+    modules = TextModule.objects.filter(is_active=True, department_id__in=department_ids)
+    if query:
+        modules = modules.filter(Q(shortcut__contains=query) | Q(title__icontains=query))
+    modules = modules.annotate(
+        language_rank=Case(When(language=language, then=0), default=1),
+        match_rank=Case(
+            When(shortcut__startswith=query, then=0),
+            When(shortcut__contains=query, then=1),
+            default=2,
+        ),
+        department_rank=Case(When(department_id=ticket.queue.department_id, then=0), default=1),
+    )
+    return list(
+        modules.select_related("department").order_by(
+            "language_rank", "match_rank", "department_rank", "shortcut", "pk"
+        )[:TEXT_MODULE_SUGGESTIONS]
+    )
+
+
+def text_module_values(*, ticket: Ticket, agent) -> dict[str, str]:
+    """What each placeholder stands for on this ticket; empty where the ticket has no value
+    (a ticket from an e-mail address with no customer record has no name or number)."""
+    customer = ticket.customer
+    return {
+        "customer_name": customer.full_name if customer else "",
+        "customer_number": customer.number if customer else "",
+        "ticket_reference": ticket.reference,
+        "ticket_subject": ticket.subject,
+        "agent_name": agent.get_full_name() or agent.get_username(),
+    }
+
+
+@dataclass
+class RenderedTextModule:
+    module: TextModule
+    text: str
+    missing: list[str]  # placeholders left empty: the agent fills them in
+
+    @property
+    def missing_labels(self) -> list[str]:
+        return [str(TEXT_MODULE_PLACEHOLDERS[name]) for name in self.missing]
+
+
+def text_module_render(*, module: TextModule, values: dict[str, str]) -> RenderedTextModule:
+    """The module's text with its placeholders replaced by `values` (plain text, nothing
+    escaped and nothing evaluated: one regular-expression pass, so a value that looks like
+    a placeholder stays as it is).
+
+    An empty value takes the spaces before it along ("Guten Tag {customer_name}," becomes
+    "Guten Tag,"); an unknown name (a placeholder retired after the module was written)
+    stays as typed, so the agent sees it.
+    """
+    missing: list[str] = []
+
+    def fill(match: re.Match) -> str:
+        spaces, name = match.group(1), match.group(2)
+        if name not in values:
+            return match.group(0)
+        if values[name]:
+            return spaces + values[name]
+        if name not in missing:
+            missing.append(name)
+        return ""
+
+    text = _PLACEHOLDER_WITH_SPACE_RE.sub(fill, module.body)
+    return RenderedTextModule(module=module, text=text, missing=missing)
+
+
+def text_module_placeholders() -> list[tuple[str, str]]:
+    """The placeholders a module may use, with what each stands for (management pages)."""
+    return [(f"{{{name}}}", str(label)) for name, label in TEXT_MODULE_PLACEHOLDERS.items()]

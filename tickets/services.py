@@ -5,7 +5,9 @@ effects (mail) only after commit. Ticket rows change through `_apply`, a guarded
 on the version the caller saw, so a stale edit is refused instead of overwriting.
 """
 
+import difflib
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
@@ -20,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.choices import Language
 from customers.models import Customer
 from escalation import services as sla
 from helpdesk import permissions as roles
@@ -28,11 +31,14 @@ from mail import services as mail
 from tickets import permissions
 from tickets.choices import MOVES, OPEN_STATUSES, Channel, MessageKind, Priority, Status
 from tickets.models import (
+    TEXT_MODULE_PLACEHOLDER_RE,
+    TEXT_MODULE_PLACEHOLDERS,
     Agent,
     Attachment,
     Department,
     Queue,
     SupportArea,
+    TextModule,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -885,3 +891,293 @@ def agent_profile_set(
     agent.departments.set(departments)
     user.__dict__.pop("_helpdesk_agent", None)  # permissions.agent_of caches the old place
     return agent
+
+
+# --- Text modules -------------------------------------------------------------------------
+
+TEXT_MODULE_SHORTCUT_MAX_LENGTH = 40
+TEXT_MODULE_TITLE_MAX_LENGTH = 120
+TEXT_MODULE_BODY_MAX_LENGTH = 5000
+TEXT_MODULE_SHORTCUT_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_DOUBLE_BRACES_RE = re.compile(r"\{\{[^{}\s]{1,40}\}\}")
+# What team leads write by habit, for the "did you mean" of a refused placeholder.
+_PLACEHOLDER_HINTS = {
+    "name": "customer_name",
+    "kunde": "customer_name",
+    "kundenname": "customer_name",
+    "kundennummer": "customer_number",
+    "ticket": "ticket_reference",
+    "ticketnummer": "ticket_reference",
+    "vorgangsnummer": "ticket_reference",
+    "referenz": "ticket_reference",
+    "betreff": "ticket_subject",
+    "agent": "agent_name",
+    "bearbeiter": "agent_name",
+    "mitarbeiter": "agent_name",
+}
+
+
+def text_module_problems(*, language: str, shortcut: str, title: str, body: str) -> dict:
+    """What is wrong with these fields, by field name, in form order (empty: nothing), so a
+    form can show every problem at once; the writing services refuse the first."""
+    return _text_module_fields(language=language, shortcut=shortcut, title=title, body=body)[1]
+
+
+def _text_module_fields(*, language: str, shortcut: str, title: str, body: str):
+    cleaners = {
+        "language": lambda: _text_module_language_clean(language),
+        "shortcut": lambda: _text_module_shortcut_clean(shortcut),
+        "title": lambda: _clean_text(
+            " ".join((title or "").split()),
+            field="title",
+            empty=_("Give the text module a title."),
+            maximum=TEXT_MODULE_TITLE_MAX_LENGTH,
+        ),
+        "body": lambda: _text_module_body_clean(body),
+    }
+    values, problems = {}, {}
+    for field, clean in cleaners.items():
+        try:
+            values[field] = clean()
+        except DomainError as error:
+            problems[field] = error.message
+    return values, problems
+
+
+def _text_module_clean(*, department: Department, **fields) -> dict:
+    """The module's fields as they will be stored, or a DomainError naming the field."""
+    if not isinstance(department, Department):
+        raise DomainError(_("Choose a department."), field="department")
+    values, problems = _text_module_fields(**fields)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise DomainError(message, field=field)
+    return {"department": department, **values}
+
+
+def _text_module_language_clean(language: str) -> str:
+    if language not in Language.values:
+        raise DomainError(
+            _("Choose one of: %(languages)s.")
+            % {"languages": ", ".join(str(label) for label in Language.labels)},
+            field="language",
+        )
+    return language
+
+
+def _text_module_body_clean(raw: str) -> str:
+    body = _clean_text(
+        (raw or "").replace("\r\n", "\n"),
+        field="body",
+        empty=_("Write the text of the module."),
+        maximum=TEXT_MODULE_BODY_MAX_LENGTH,
+    )
+    _text_module_placeholders_check(body)
+    return body
+
+
+def _text_module_shortcut_clean(raw: str) -> str:
+    # Typed the way it is used ("::Router-Reset") it still means the name "router-reset".
+    shortcut = (raw or "").strip().lstrip(":").lower()
+    if not shortcut:
+        raise DomainError(_("Give the text module a short name."), field="shortcut")
+    if len(shortcut) > TEXT_MODULE_SHORTCUT_MAX_LENGTH:
+        raise DomainError(
+            _("The short name is too long: at most %(max)d characters.")
+            % {"max": TEXT_MODULE_SHORTCUT_MAX_LENGTH},
+            field="shortcut",
+        )
+    if not TEXT_MODULE_SHORTCUT_RE.match(shortcut):
+        raise DomainError(
+            _(
+                "Use only letters a-z, digits and single hyphens in the short name, "
+                "e.g. router-reset (no spaces, umlauts or other signs)."
+            ),
+            field="shortcut",
+        )
+    return shortcut
+
+
+def _text_module_placeholders_check(body: str) -> None:
+    """Refuse placeholders nobody fills in: a typo would reach the customer as typed."""
+    valid = ", ".join(f"{{{name}}}" for name in TEXT_MODULE_PLACEHOLDERS)
+    if _DOUBLE_BRACES_RE.search(body):
+        raise DomainError(
+            _("Write placeholders with single braces. Placeholders you can use: %(valid)s.")
+            % {"valid": valid},
+            field="body",
+        )
+    for match in TEXT_MODULE_PLACEHOLDER_RE.finditer(body):
+        name = match.group(1)
+        if name in TEXT_MODULE_PLACEHOLDERS:
+            continue
+        hint = _PLACEHOLDER_HINTS.get(name.lower())
+        close = (
+            [hint]
+            if hint
+            else difflib.get_close_matches(
+                name.lower(), list(TEXT_MODULE_PLACEHOLDERS), n=1, cutoff=0.8
+            )
+        )
+        if close:
+            message = _(
+                "Unknown placeholder %(placeholder)s (did you mean %(suggestion)s?). "
+                "Placeholders you can use: %(valid)s."
+            )
+        else:
+            message = _("Unknown placeholder %(placeholder)s. Placeholders you can use: %(valid)s.")
+        raise DomainError(
+            message
+            % {
+                "placeholder": match.group(0),
+                "suggestion": f"{{{close[0]}}}" if close else "",
+                "valid": valid,
+            },
+            field="body",
+        )
+
+
+def _text_module_duplicate(*, department: Department, language: str, shortcut: str, existing):
+    message = _("%(department)s already has a text module ::%(shortcut)s in %(language)s.") % {
+        "department": department.name,
+        "shortcut": shortcut,
+        "language": Language(language).label,
+    }
+    if existing is not None and not existing.is_active:
+        message += " " + _("It is archived: restore it instead.")
+    return DomainError(message, field="shortcut")
+
+
+def _text_module_key(values: dict) -> dict:
+    return {key: values[key] for key in ("department", "language", "shortcut")}
+
+
+def _text_module_stale() -> StaleEdit:
+    return StaleEdit(_("Someone else changed this text module meanwhile; check it and try again."))
+
+
+def _text_module_refuse_duplicate(values: dict, *, exclude: TextModule | None = None) -> None:
+    others = TextModule.objects.filter(
+        department=values["department"], language=values["language"], shortcut=values["shortcut"]
+    )
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    existing = others.only("pk", "is_active").first()
+    if existing is not None:
+        raise _text_module_duplicate(
+            department=values["department"],
+            language=values["language"],
+            shortcut=values["shortcut"],
+            existing=existing,
+        )
+
+
+@transaction.atomic
+def text_module_create(
+    *,
+    department: Department,
+    language: str,
+    shortcut: str,
+    title: str,
+    body: str,
+    actor,
+    now: datetime | None = None,
+) -> TextModule:
+    """A new module for a department and language; its short name is unique there."""
+    values = _text_module_clean(
+        department=department, language=language, shortcut=shortcut, title=title, body=body
+    )
+    _text_module_refuse_duplicate(values)
+    now = now or timezone.now()
+    author = _actor_or_none(actor)
+    try:
+        with transaction.atomic():  # a racing twin hits the unique constraint, not us
+            return TextModule.objects.create(
+                **values, created_by=author, created_at=now, updated_by=author, updated_at=now
+            )
+    except IntegrityError:
+        raise _text_module_duplicate(**_text_module_key(values), existing=None) from None
+
+
+@transaction.atomic
+def text_module_update(
+    *,
+    module: TextModule,
+    department: Department,
+    language: str,
+    shortcut: str,
+    title: str,
+    body: str,
+    actor,
+    expected_version: int | None = None,
+) -> TextModule:
+    """Change a module; refused if someone else changed it after `expected_version`."""
+    stale = _text_module_stale()
+    if expected_version is not None and expected_version != module.version:
+        raise stale
+    values = _text_module_clean(
+        department=department, language=language, shortcut=shortcut, title=title, body=body
+    )
+    if all(getattr(module, key) == value for key, value in values.items()):
+        return module
+    _text_module_refuse_duplicate(values, exclude=module)
+    now = timezone.now()
+    author = _actor_or_none(actor)
+    try:
+        with transaction.atomic():
+            changed = TextModule.objects.filter(pk=module.pk, version=module.version).update(
+                **values, version=F("version") + 1, updated_by=author, updated_at=now
+            )
+    except IntegrityError:
+        raise _text_module_duplicate(**_text_module_key(values), existing=None) from None
+    if not changed:
+        raise stale
+    for key, value in values.items():
+        setattr(module, key, value)
+    module.version += 1
+    module.updated_by, module.updated_at = author, now
+    return module
+
+
+def _text_module_set_active(
+    module: TextModule, *, active: bool, actor, expected_version: int | None
+) -> TextModule:
+    stale = _text_module_stale()
+    if expected_version is not None and expected_version != module.version:
+        raise stale
+    if module.is_active == active:
+        raise DomainError(
+            _("This text module is already in use.")
+            if active
+            else _("This text module is already archived.")
+        )
+    now = timezone.now()
+    author = _actor_or_none(actor)
+    if not TextModule.objects.filter(
+        pk=module.pk, version=module.version, is_active=not active
+    ).update(is_active=active, version=F("version") + 1, updated_by=author, updated_at=now):
+        raise stale
+    module.is_active = active
+    module.version += 1
+    module.updated_by, module.updated_at = author, now
+    return module
+
+
+@transaction.atomic
+def text_module_archive(
+    *, module: TextModule, actor, expected_version: int | None = None
+) -> TextModule:
+    """Take a module out of use: agents no longer get it; it stays listed, restorable."""
+    return _text_module_set_active(
+        module, active=False, actor=actor, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def text_module_restore(
+    *, module: TextModule, actor, expected_version: int | None = None
+) -> TextModule:
+    """Put an archived module back into use."""
+    return _text_module_set_active(
+        module, active=True, actor=actor, expected_version=expected_version
+    )

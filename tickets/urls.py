@@ -39,6 +39,24 @@ urlpatterns = [
     path("search/", views.ticket_search, name="ticket-search"),
     path("new/<str:number>/", views.ticket_create, name="ticket-create"),
     path("customer/<str:number>/", views.customer_tickets, name="customer-tickets"),
+    path("text-modules/", views.text_module_list, name="text-module-list"),
+    path("text-modules/new/", views.text_module_create, name="text-module-create"),
+    path("text-modules/<int:module_id>/", views.text_module_edit, name="text-module-edit"),
+    path(
+        "text-modules/<int:module_id>/archive/",
+        views.text_module_archive,
+        name="text-module-archive",
+    ),
+    path(
+        "text-modules/<int:module_id>/restore/",
+        views.text_module_restore,
+        name="text-module-restore",
+    ),
+    path(
+        "<ticket_reference:reference>/text-modules/",
+        views.ticket_text_modules,
+        name="ticket-text-modules",
+    ),
     path("<ticket_reference:reference>/", views.ticket_detail, name="ticket-detail"),
     *(
         path(f"<ticket_reference:reference>/{verb}/", view, name=f"ticket-{verb}")

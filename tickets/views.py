@@ -7,7 +7,7 @@ endpoints answer with the partial to swap (the ticket area, a list row, the list
 """
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from customers import permissions as customer_permissions
 from escalation import selectors as sla_selectors
@@ -568,3 +568,200 @@ def ticket_take(request, reference: str):
     else:
         messages.success(request, _("You took %(reference)s.") % {"reference": ticket.reference})
     return redirect(_safe_next(request) or ticket.get_absolute_url())
+
+
+# --- Text modules -------------------------------------------------------------------------
+
+
+def _text_module_list_url(request, module=None) -> str:
+    """Back to the list the team lead came from, or to the module's department."""
+    back = _safe_next(request)
+    if back:
+        return back
+    url = reverse("tickets:text-module-list")
+    return f"{url}?department={module.department_id}" if module is not None else url
+
+
+def _text_module_form_context(request, form, module=None, **extra) -> dict:
+    return {
+        "form": form,
+        "module": module,
+        "placeholders": selectors.text_module_placeholders(),
+        "back_url": _text_module_list_url(request, module),
+        **extra,
+    }
+
+
+@never_cache
+@workspace_required
+def text_module_list(request):
+    """The text modules of the departments the team lead manages: filter, search, archive."""
+    permissions.ensure_can_manage_text_modules(request.user)
+    form = forms.TextModuleFilterForm(request.GET or None, user=request.user)
+    filters = form.to_filter()
+    page = selectors.text_module_list(
+        user=request.user, filters=filters, page=request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "tickets/text_modules.html",
+        {
+            "filter_form": form,
+            "filters": filters,
+            "page": page,
+            "modules": list(page.object_list),
+            "query_string": query.urlencode(),
+            "has_departments": permissions.manages_text_modules_of_any_department(request.user),
+            "placeholders": selectors.text_module_placeholders(),
+            "list_url": request.get_full_path(),
+        },
+    )
+
+
+@never_cache
+@workspace_required
+def text_module_create(request):
+    """A new text module for one of the team lead's departments."""
+    permissions.ensure_can_manage_text_modules(request.user)
+    initial = {}
+    if request.method == "GET" and request.GET.get("department", "").isdigit():
+        initial["department"] = int(request.GET["department"])
+    form = forms.TextModuleForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            module = services.text_module_create(actor=request.user, **form.service_data())
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Text module ::%(shortcut)s saved; agents can insert it now.")
+                % {"shortcut": module.shortcut},
+            )
+            return redirect(_text_module_list_url(request, module))
+    context = _text_module_form_context(request, form)
+    return render(request, "tickets/text_module_form.html", context)
+
+
+@never_cache
+@workspace_required
+def text_module_edit(request, module_id: int):
+    """Change a text module; an edit made meanwhile by someone else is not overwritten."""
+    module = permissions.text_module_for(request.user, module_id)
+    form = forms.TextModuleForm(request.POST or None, user=request.user, module=module)
+    stale = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.text_module_update(
+                module=module,
+                actor=request.user,
+                expected_version=form.cleaned_data["version"] or None,
+                **form.service_data(),
+            )
+        except StaleEdit as error:
+            stale = error.message
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request, _("Text module ::%(shortcut)s saved.") % {"shortcut": module.shortcut}
+            )
+            return redirect(_text_module_list_url(request, module))
+    if stale:
+        module = permissions.text_module_for(request.user, module_id)  # what is saved now
+    return render(
+        request,
+        "tickets/text_module_form.html",
+        _text_module_form_context(request, form, module, stale=stale),
+    )
+
+
+def _text_module_switch(request, module_id: int, *, run, notice: str):
+    module = permissions.text_module_for(request.user, module_id)
+    form = forms.TextModuleVersionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Reload the page and try again."))
+    else:
+        try:
+            run(module=module, actor=request.user, expected_version=form.cleaned_data["version"])
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, notice % {"shortcut": module.shortcut})
+    return redirect(_text_module_list_url(request, module))
+
+
+@workspace_required
+@require_POST
+def text_module_archive(request, module_id: int):
+    """Take a module out of use; it stays in the list under "archived"."""
+    return _text_module_switch(
+        request,
+        module_id,
+        run=services.text_module_archive,
+        notice=_("Text module ::%(shortcut)s archived; agents no longer get it."),
+    )
+
+
+@workspace_required
+@require_POST
+def text_module_restore(request, module_id: int):
+    """Put an archived module back into use."""
+    return _text_module_switch(
+        request,
+        module_id,
+        run=services.text_module_restore,
+        notice=_("Text module ::%(shortcut)s is in use again."),
+    )
+
+
+@never_cache
+@workspace_required
+@require_GET
+def ticket_text_modules(request, reference: str):
+    """The reply box's suggestions for `::rou`: matching modules rendered for this ticket and
+    this agent, as JSON for static/js/text_modules.js (fixed queries, 8 at most)."""
+    ticket = permissions.ticket_for(request.user, reference, selectors.ticket_queryset())
+    permissions.ensure_can_work(request.user, ticket)
+    form = forms.TextModuleSearchForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse(
+            {
+                "errors": [
+                    {"field": name, "message": message, "code": "invalid"}
+                    for name, errors in form.errors.items()
+                    for message in errors
+                ]
+            },
+            status=400,
+        )
+    query = form.cleaned_data["q"]
+    modules = selectors.text_module_suggestions(user=request.user, ticket=ticket, query=query)
+    values = selectors.text_module_values(ticket=ticket, agent=request.user)
+    results = []
+    for module in modules:
+        rendered = selectors.text_module_render(module=module, values=values)
+        results.append(
+            {
+                "id": module.pk,
+                "shortcut": module.shortcut,
+                "title": module.title,
+                "department": module.department.name,
+                "language": module.language,
+                "text": rendered.text,
+                "missing": rendered.missing,
+                "warning": _("Left empty, fill in yourself: %(values)s.")
+                % {"values": ", ".join(rendered.missing_labels)}
+                if rendered.missing
+                else "",
+            }
+        )
+    return JsonResponse(
+        {
+            "query": query,
+            "results": results,
+            "empty": _("No text module matches “%(query)s”.") % {"query": query},
+        }
+    )
