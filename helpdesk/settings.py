@@ -8,6 +8,7 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.env import (
+    EnvError,
     env_bool,
     env_database,
     env_email,
@@ -255,6 +256,38 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "helpdesk@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Inbound mail ---------------------------------------------------------------------
+# The mailbox `manage.py mail_fetch` (and beat) reads customer mail from:
+# imaps://user:password@host[:993]/INBOX (TLS), imap://user:password@host/INBOX (STARTTLS;
+# add ?starttls=false only for a local test server) or maildir:///var/mail/helpdesk.
+# Empty: no mailbox is read; a mail gateway may still POST to /api/v1/inbound-email/.
+MAIL_INBOUND_URL = env_str("MAIL_INBOUND_URL", "")
+if MAIL_INBOUND_URL.partition("://")[0].lower() not in ("", "imap", "imaps", "maildir"):
+    raise EnvError("MAIL_INBOUND_URL must start with imaps://, imap:// or maildir://")
+# Messages that cannot be filed are moved here (an IMAP folder, a Maildir subfolder).
+MAIL_INBOUND_ERROR_FOLDER = env_str("MAIL_INBOUND_ERROR_FOLDER", "Error")
+MAIL_INBOUND_FETCH_SECONDS = env_int("MAIL_INBOUND_FETCH_SECONDS", 60, minimum=10)
+MAIL_INBOUND_FETCH_LIMIT = env_int("MAIL_INBOUND_FETCH_LIMIT", 500, minimum=1)  # per run
+# Larger messages are rejected (kept as they are, never half-filed).
+MAIL_INBOUND_MAX_BYTES = env_int("MAIL_INBOUND_MAX_MB", 25, minimum=1) * 1024 * 1024
+# More To+Cc recipients than this is mass mail, not a customer's request.
+MAIL_INBOUND_MAX_RECIPIENTS = env_int("MAIL_INBOUND_MAX_RECIPIENTS", 100, minimum=1)
+# New tickets from e-mail start in this support area (a slug; an active one if missing).
+MAIL_INBOUND_SUPPORT_AREA = env_str("MAIL_INBOUND_SUPPORT_AREA", "general")
+# The helpdesk's own addresses besides DEFAULT_FROM_EMAIL: mail from them is a loop.
+MAIL_INBOUND_ADDRESSES = env_list("MAIL_INBOUND_ADDRESSES", [])
+# A sender who opened this many tickets by e-mail within an hour gets no more
+# acknowledgements (their mail is still filed): two auto-responders cannot ping-pong.
+MAIL_INBOUND_ACK_LIMIT_PER_HOUR = env_int("MAIL_INBOUND_ACK_LIMIT_PER_HOUR", 5, minimum=1)
+if MAIL_INBOUND_URL:
+    CELERY_BEAT_SCHEDULE["mail-fetch"] = {
+        "task": "mail.tasks.inbound_mail_fetch_task",
+        "schedule": float(MAIL_INBOUND_FETCH_SECONDS),
+        # A pass missed while the worker was down is not worth queueing: the next one
+        # reads whatever is still in the mailbox.
+        "options": {"expires": float(MAIL_INBOUND_FETCH_SECONDS)},
+    }
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -78,6 +78,8 @@ class InboundMail(models.Model):
     sha256 = models.CharField(max_length=64)
     outcome = models.CharField(_("outcome"), max_length=10, choices=InboundOutcome.choices)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # What decided the outcome, for machines (`mail.inbound.Problem`): "too_large", "loop"…
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
     # Set when the subject carried the tag of a ticket the sender does not own: the mail
     # became a new ticket instead, and agents see the warning.
     flagged = models.BooleanField(_("flagged"), default=False)
@@ -105,6 +107,8 @@ class InboundMail(models.Model):
         verbose_name_plural = _("incoming mails")
         indexes = [
             models.Index(fields=["ticket", "received_at"], name="inbound_mail_ticket"),
+            # The loop guard: tickets one sender opened by e-mail within the last hour.
+            models.Index(fields=["from_address", "received_at"], name="inbound_mail_sender"),
         ]
 
     def __str__(self) -> str:

@@ -19,3 +19,19 @@ def outbound_mail_send_task(mail_id: int) -> bool:
 def outbound_mails_due_send_task() -> int:
     """Beat, every minute: send outbox rows whose task was lost or whose retry is due."""
     return services.outbound_mails_due_send()
+
+
+# --- Inbound ---------------------------------------------------------------------------
+
+
+@shared_task
+def inbound_mail_fetch_task() -> dict[str, int]:
+    """Beat, every MAIL_INBOUND_FETCH_SECONDS when a mailbox is configured: file new mail.
+
+    Safe to run twice or overlapping: a message already filed is a duplicate by its
+    Message-ID, and leaves the mailbox only after its row is committed.
+    """
+    # Imported here so the outbound imports above stay the outbound side's own.
+    from mail import inbound
+
+    return inbound.inbound_mail_fetch()
