@@ -50,6 +50,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from helpdesk.errors import DomainError, StaleEdit
 from mail import parsing
+from mail import services as outbox
 from mail.choices import InboundOutcome, InboundSource
 from mail.models import InboundMail, OutboundMail
 from tickets import services as tickets_services
@@ -336,9 +337,13 @@ class _Filing:
             contact_email=self.address,
             attachments=uploads,
             now=self.now,
-            acknowledge=acknowledge,
+            acknowledge=False,  # below, in the thread of the customer's mail
             body_html=html,
         )
+        if acknowledge:
+            outbox.ticket_acknowledgement_queue(
+                ticket=ticket, now=self.now, answering=self.mail.message_id
+            )
         self.mail.ticket = ticket
         self.mail.ticket_message = ticket.messages.get()
         if mismatch is not None:

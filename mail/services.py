@@ -122,16 +122,18 @@ def _queue(
     ticket_message=None,
     now=None,
     first: bool = False,
+    answering: str = "",
 ):
     """Render and store one mail in the customer's language; None when there is no address.
 
-    `first` says the ticket has no mail yet (it is being created), which saves a query.
+    `first` says the ticket has no mail yet (it is being created), which saves a query;
+    `answering` is then the Message-ID of the customer's mail that opened it, if any.
     """
     address = _address_of(ticket)
     if not address:
         return None
     language = _language_of(ticket)
-    in_reply_to, references = ("", "") if first else _thread_of(ticket)
+    in_reply_to, references = (answering, answering) if first else _thread_of(ticket)
     with translation.override(language):
         context = {
             "ticket": ticket,
@@ -169,8 +171,11 @@ def _queue(
 # --- What the tickets app asks for ------------------------------------------------------
 
 
-def ticket_acknowledgement_queue(*, ticket, now: datetime | None = None) -> OutboundMail | None:
-    """Confirm a new request to the customer, with its reference to quote."""
+def ticket_acknowledgement_queue(
+    *, ticket, now: datetime | None = None, answering: str = ""
+) -> OutboundMail | None:
+    """Confirm a new request to the customer, with its reference to quote; `answering` is
+    the Message-ID of the e-mail that opened the ticket, so the mail threads under it."""
     with translation.override(_language_of(ticket)):
         subject = _("We have received your request: %(subject)s") % {"subject": ticket.subject}
     return _queue(
@@ -180,6 +185,7 @@ def ticket_acknowledgement_queue(*, ticket, now: datetime | None = None) -> Outb
         context={},
         now=now,
         first=True,
+        answering=answering,
     )
 
 
@@ -245,6 +251,8 @@ def _email_of(outbound: OutboundMail) -> EmailMultiAlternatives:
         # keeps two helpdesks from mailing each other forever.
         headers["Auto-Submitted"] = "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
+    # Our own mail coming back (a forwarding loop) is recognised by this on the way in.
+    headers["X-Loop"] = header_safe(settings.DEFAULT_FROM_EMAIL)
     email = EmailMultiAlternatives(
         subject=header_safe(outbound.subject),
         body=outbound.body_text,

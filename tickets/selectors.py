@@ -320,6 +320,8 @@ EVENT_TITLES = {
     "message.replied": lambda: _("Public reply sent"),
     "message.noted": lambda: _("Internal note added"),
     "message.received": lambda: _("Customer wrote"),
+    "mail.reference_mismatch": lambda: _("E-mail named another customer's ticket"),
+    "mail.closed_ticket_followed_up": lambda: _("Follow-up to a closed ticket"),
     "sla.started": lambda: _("SLA clocks started"),
     "sla.replied": lambda: _("SLA: reply counted"),
     "sla.paused": lambda: _("SLA paused"),

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from customers import services as customer_services
-from mail import services
+from mail import inbound, services
 from mail.choices import InboundOutcome, InboundSource, OutboundKind, OutboundState
 from mail.models import InboundMail, OutboundMail
 from tests.tickets.conftest import area
@@ -117,6 +117,27 @@ def test_a_reply_is_mailed_in_the_thread_of_the_acknowledgement(
     html = sent.alternatives[0][0]
     assert "Bitte &lt;b&gt;Stecker&lt;/b&gt; ziehen." in html
     assert "Bob" in sent.body
+
+
+def test_the_acknowledgement_of_an_e_mail_answers_that_mail_and_carries_x_loop(
+    erika, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    raw = (
+        b"From: Erika Musterfrau <erika@example.de>\r\n"
+        b"To: support@example.net\r\n"
+        b"Subject: =?utf-8?q?St=C3=B6rung?=\r\n"
+        b"Message-ID: <first.1@mail.example.de>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Kein Internet seit heute.\r\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound.inbound_mail_process(raw=raw, source=InboundSource.API)
+    ack = OutboundMail.objects.get(kind=OutboundKind.ACKNOWLEDGEMENT)
+    assert ack.ticket.subject == "Störung"
+    headers = mailoutbox[0].message()
+    assert headers["In-Reply-To"] == "<first.1@mail.example.de>"
+    assert headers["References"] == "<first.1@mail.example.de>"
+    assert headers["X-Loop"] == "helpdesk@localhost"
 
 
 def test_a_reply_answers_the_customers_latest_mail(english, alice, bob, team):
