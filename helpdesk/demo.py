@@ -47,6 +47,8 @@ def seed(*, stdout) -> list[dict]:
                 "connections:write",
                 "tickets:read",
                 "tickets:write",
+                "calls:write",
+                "mail:write",
             ],
         )
         stdout.write(f"API token for phone-system (shown once): {key}")

@@ -320,6 +320,8 @@ EVENT_TITLES = {
     "message.replied": lambda: _("Public reply sent"),
     "message.noted": lambda: _("Internal note added"),
     "message.received": lambda: _("Customer wrote"),
+    "call.logged": lambda: _("Call logged"),
+    "call.solved_on_first_contact": lambda: _("Solved on first contact (phone)"),
     "mail.reference_mismatch": lambda: _("E-mail named another customer's ticket"),
     "mail.closed_ticket_followed_up": lambda: _("Follow-up to a closed ticket"),
     "sla.started": lambda: _("SLA clocks started"),
