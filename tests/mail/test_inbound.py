@@ -117,8 +117,8 @@ def test_the_support_area_comes_from_the_setting(erika, team, settings):
 @pytest.mark.parametrize(
     ("subject", "expected"),
     [
-        ("", "E-mail from erika@example.de"),
-        ("   ", "E-mail from erika@example.de"),
+        ("", "E-Mail von erika@example.de"),
+        ("   ", "E-Mail von erika@example.de"),
         ("AW: WG: Re: Router", "Router"),
         ("x" * 300, "x" * 200),
     ],
@@ -130,7 +130,7 @@ def test_subjects_are_cleaned_or_made_up(erika, team, subject, expected):
 def test_a_mail_without_text_still_becomes_a_ticket(erika, team):
     row = process(mail(body="", attachments=(("a.pdf", "application/pdf", PDF),)))
     assert row.outcome == InboundOutcome.CREATED
-    assert row.ticket_message.body == "(The e-mail had no text.)"
+    assert row.ticket_message.body == "(Die E-Mail enthielt keinen Text.)"
     assert row.ticket_message.attachments.count() == 1
 
 

@@ -68,7 +68,7 @@ def test_the_acknowledgement_is_german_by_default(
     assert mailoutbox[0].subject == (
         f"[#{ticket.reference}] Wir haben Ihre Anfrage erhalten: Router startet ständig neu"
     )
-    assert "Hallo Erika Musterfrau," in mailoutbox[0].body
+    assert "Guten Tag Erika Musterfrau," in mailoutbox[0].body
 
 
 def test_a_polish_customer_gets_polish_mail(erika, alice, team):
