@@ -4,7 +4,7 @@ A week of calls the phone system reported (for the wait-time and volume figures)
 of them noted as solved on first contact, and two calls that bob took just now and has
 not noted yet: the screen pop shows them when he signs in within the next two hours.
 Everything goes through the services; a second run finds the calls and adds none. (The
-demo phone-system token is helpdesk.demo's; it does not carry `calls:write`.)
+demo phone-system token, from helpdesk.demo, carries `calls:write`.)
 """
 
 import random

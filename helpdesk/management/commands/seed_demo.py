@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from helpdesk.demo import DEMO_PASSWORD
 
 # Order matters: later apps build on the rows of earlier ones.
-DEMO_APPS = ["helpdesk", "customers", "tickets", "escalation", "feature_requests", "calls"]
+DEMO_APPS = ["helpdesk", "customers", "tickets", "escalation", "feature_requests", "calls", "mail"]
 
 
 class Command(BaseCommand):
