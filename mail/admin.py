@@ -1,9 +1,12 @@
-"""Admin of the mail app: what came in (read-only); the outbox follows below."""
+"""Admin of the mail app: what came in and what went out (both read-only)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from helpdesk.admin import ReadOnlyAdmin
-from mail.models import InboundMail
+from mail import services
+from mail.models import InboundMail, OutboundMail
 
 
 @admin.register(InboundMail)
@@ -45,3 +48,44 @@ class InboundMailAdmin(ReadOnlyAdmin):
 
 
 # --- Outbound (the outbox) --------------------------------------------------------------
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(ReadOnlyAdmin):
+    """Every mail to a customer with its state; a failed one can be sent again."""
+
+    list_display = ["created_at", "to_address", "subject", "kind", "state", "attempts", "sent_at"]
+    list_filter = ["state", "kind", "language"]
+    list_select_related = ["ticket"]
+    search_fields = ["message_id", "to_address", "ticket__reference"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [
+        "ticket",
+        "ticket_message",
+        "kind",
+        "to_address",
+        "language",
+        "subject",
+        "body_text",
+        "message_id",
+        "in_reply_to",
+        "references",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    exclude = ["body_html"]
+    actions = ["send_again"]
+
+    @admin.action(description=_("Send failed mails again"))
+    def send_again(self, request, queryset):
+        count = services.outbound_mails_retry(mail_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext("%(count)d mail queued again.", "%(count)d mails queued again.", count)
+            % {"count": count},
+        )

@@ -303,3 +303,24 @@ def outbound_mails_due_send(*, now: datetime | None = None, limit: int = 200) ->
         .values_list("pk", flat=True)[:limit]
     )
     return sum(outbound_mail_send(mail_id=pk, now=now) for pk in ids)
+
+
+def outbound_mails_retry(*, mail_ids: list[int], now: datetime | None = None) -> int:
+    """Give failed mails a fresh round of attempts (e.g. after the mail server was fixed);
+    returns how many. Pending and sent mails are left as they are."""
+    now = now or timezone.now()
+    ids = list(
+        OutboundMail.objects.filter(pk__in=mail_ids, state=OutboundState.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+    OutboundMail.objects.filter(pk__in=ids, state=OutboundState.FAILED).update(
+        state=OutboundState.PENDING, attempts=0, next_attempt_at=now
+    )
+    from mail import tasks
+
+    for pk in ids:
+        transaction.on_commit(
+            partial(helpdesk_services.task_enqueue, tasks.outbound_mail_send_task, pk)
+        )
+    return len(ids)

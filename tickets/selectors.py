@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, search_text
 from escalation.choices import ClockKind
+from mail.models import OutboundMail
 from tickets import permissions
 from tickets.choices import DONE_STATUSES, OPEN_STATUSES, Priority, Status
 from tickets.models import (
@@ -269,14 +270,22 @@ def ticket_search(*, user, query: str, cursor: str = "") -> Page:
 # --- One ticket -------------------------------------------------------------------------
 
 
-def ticket_messages(*, user, ticket: Ticket) -> list[TicketMessage]:
-    """The conversation, oldest first, with authors and attachments (2 queries)."""
-    return list(
+def ticket_messages(*, user, ticket: Ticket, mail_state: bool = False) -> list[TicketMessage]:
+    """The conversation, oldest first, with authors and attachments (2 queries).
+
+    `mail_state` adds to each public reply the state of its mail to the customer (sent,
+    waiting, failed) as `mail_state`, in the same query, for the agents' view.
+    """
+    messages = (
         permissions.messages_visible_to(user, ticket)
         .select_related("author")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
         .order_by("created_at", "pk")
     )
+    if mail_state:
+        mails = OutboundMail.objects.filter(ticket_message=OuterRef("pk")).order_by("-pk")
+        messages = messages.annotate(mail_state=Subquery(mails.values("state")[:1]))
+    return list(messages)
 
 
 def _label(choices, value) -> str:

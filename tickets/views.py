@@ -243,7 +243,7 @@ def _ticket_context(request, ticket, *, bound: dict | None = None, **extra) -> d
     is_mine = ticket.assignee_id == user.pk
     return {
         "ticket": ticket,
-        "conversation": selectors.ticket_messages(user=user, ticket=ticket),
+        "conversation": selectors.ticket_messages(user=user, ticket=ticket, mail_state=True),
         "sla": sla_selectors.ticket_sla(ticket=ticket),
         "timeline": timeline,
         "handover": selectors.ticket_last_handover(timeline=timeline),

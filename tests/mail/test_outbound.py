@@ -5,6 +5,7 @@ import smtplib
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone, translation
@@ -290,3 +291,63 @@ def test_notes_are_never_mailed(english, alice, bob, team):
     note = ticket.messages.get(kind=MessageKind.NOTE)
     with pytest.raises(ValueError):
         services.ticket_reply_queue(message=note)
+
+
+def test_agents_see_whether_each_reply_reached_the_mail_server(
+    client, english, alice, bob, tina, team
+):
+    ticket = _new_ticket(english, alice, acknowledge=False)
+    first = tickets.ticket_reply(ticket=ticket, actor=bob, body="Erste Antwort")
+    second = tickets.ticket_reply(ticket=ticket, actor=bob, body="Zweite Antwort")
+    third = tickets.ticket_reply(ticket=ticket, actor=bob, body="Dritte Antwort")
+    services.outbound_mail_send(mail_id=first.outbound_mails.get().pk)
+    OutboundMail.objects.filter(ticket_message=third).update(state=OutboundState.FAILED)
+    client.force_login(tina)  # the ticket is tech's: bob would get a 404
+    page = client.get(ticket.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    html = page.content.decode()
+    states = [
+        html.split(f'id="message-{message.pk}"')[1].split("</header>")[0]
+        for message in (first, second, third)
+    ]
+    assert "mailed" in states[0]
+    assert "mail waiting" in states[1]
+    assert "mail failed" in states[2]
+    assert html.count('data-testid="mail-state"') == 3  # not on the customer's own message
+
+
+def test_the_portal_shows_no_mail_state(client, english, alice, bob, team):
+    ticket = _new_ticket(english, alice, acknowledge=False)
+    tickets.ticket_reply(ticket=ticket, actor=bob, body="Antwort")
+    client.force_login(alice)
+    page = client.get(f"/portal/requests/{ticket.reference}/")
+    assert page.status_code == 200 and b'data-testid="mail-state"' not in page.content
+
+
+def test_an_administrator_sends_failed_mails_again_from_the_admin(
+    client, english, alice, bob, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    ticket = _new_ticket(english, alice)
+    failed = OutboundMail.objects.get(ticket=ticket)
+    OutboundMail.objects.filter(pk=failed.pk).update(state=OutboundState.FAILED, attempts=6)
+    pending = tickets.ticket_reply(ticket=ticket, actor=bob, body="Antwort").outbound_mails.get()
+    admin_user = User.objects.create_superuser("root", "root@example.com", "x-very-secret-1")
+    client.force_login(admin_user)
+    listing = client.get("/admin/mail/outboundmail/?state=failed")
+    assert listing.status_code == 200 and ticket.reference.encode() in listing.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/mail/outboundmail/",
+            {"action": "send_again", "_selected_action": [failed.pk, pending.pk]},
+        )
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    pending.refresh_from_db()
+    assert failed.state == OutboundState.SENT and failed.attempts == 1
+    assert pending.state == OutboundState.PENDING  # not failed: left to its own task
+    assert [sent.subject for sent in mailoutbox] == [failed.subject]
+
+
+def test_staff_without_admin_rights_cannot_reach_the_outbox(client, bob, team):
+    client.force_login(bob)
+    assert client.get("/admin/mail/outboundmail/").status_code == 302
