@@ -6,7 +6,7 @@ PORT ?= 8000
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PORT
 
-.PHONY: run test install install-dev messages lint format lock bench bench-tickets bench-sla clean
+.PHONY: run test install install-dev messages lint format lock bench bench-tickets bench-sla bench-calls bench-mail clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ bench-tickets: install-dev
 ## make bench-sla: SLA timer passes at 10k, 100k and 1M open tickets (DATABASE_URL as for bench)
 bench-sla: install-dev
 	$(PY) bench/sla.py
+
+## make bench-calls: screen pop latency, API call to the agent's poll (gunicorn, 50 polling agents)
+bench-calls: install-dev
+	$(PY) bench/calls.py
+
+## make bench-mail: inbound e-mails filed per second, some with a 200 KB PDF (one process)
+bench-mail: install-dev
+	$(PY) bench/inbound_mail.py
 
 clean:
 	rm -rf $(VENV) var

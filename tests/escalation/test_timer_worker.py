@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from escalation.choices import ClockKind
 from escalation.models import SlaClock
@@ -404,9 +405,12 @@ def test_a_worker_killed_mid_batch_leaves_no_deadline_missed_and_none_doubled(wo
 def _forget_broker_connections() -> None:
     # The Celery app keeps its broker pool and result backend once it has used them (the
     # worker test in tests/helpdesk does): drop them, so the URLs set now are the ones used.
+    # kombu also keeps producer pools in a process-wide registry keyed by connection: a
+    # pool closed here must not be handed out again to a later `.delay()` in this process.
     pool = celery_app._pool
     if pool is not None:
         pool.force_close_all()
+    kombu_pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app._backend_cache = None
