@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import skip_or_fail
+from tests.conftest import PASSWORD, skip_or_fail
 
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "var" / "e2e"
 CHROMIUM_ARGS = [
@@ -89,3 +89,11 @@ def page(request, browser):
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT_DIR / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+def sign_in(page, url: str, username: str) -> None:
+    """Sign in on the page at `url` with the test password, by the form's field names."""
+    page.goto(url)
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form:has(input[name=username]) button[type=submit]").click()

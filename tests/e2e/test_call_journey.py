@@ -11,13 +11,13 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from calls.models import Call
 from helpdesk import services as helpdesk_services
-from tests.conftest import PASSWORD
 from tests.customers.conftest import PHONE_PASSWORD
 from tests.customers.conftest import erika as erika_fixture
+from tests.e2e.conftest import sign_in
 from tickets import services as tickets_services
 from tickets.choices import Channel, Status
 from tickets.models import Department, Ticket
@@ -67,7 +67,7 @@ def test_a_reported_call_pops_up_and_is_solved_on_first_contact(
     context = browser.new_context(locale="en-US")
     try:
         page = context.new_page()
-        _sign_in(page, f"{live_server.url}/agent/login/", "bob")
+        sign_in(page, f"{live_server.url}/agent/login/", "bob")
         expect(page.get_by_test_id("call-notices")).to_be_attached()
         expect(page.get_by_test_id("call-notice")).to_have_count(0)
 
@@ -118,10 +118,3 @@ def test_a_reported_call_pops_up_and_is_solved_on_first_contact(
         assert ticket.events.filter(kind="call.solved_on_first_contact").exists()
     finally:
         context.close()
-
-
-def _sign_in(page: Page, url: str, username: str) -> None:
-    page.goto(url)
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form:has(input[name=username]) button[type=submit]").click()

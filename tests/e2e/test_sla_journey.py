@@ -10,12 +10,12 @@ from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from customers import services as customer_services
 from escalation import services as sla
 from escalation.models import BusinessCalendar, OpeningHours, SlaPolicy
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 from tickets import services
 from tickets.choices import Channel
 from tickets.models import Department, SupportArea
@@ -74,7 +74,7 @@ def test_deadlines_in_colour_then_the_timer_escalates_and_the_lead_answers(
     context = browser.new_context(locale="en-US")
     try:
         page = context.new_page()
-        _sign_in(page, f"{live_server.url}/agent/login/", "tina")
+        sign_in(page, f"{live_server.url}/agent/login/", "tina")
         page.get_by_test_id("queues").get_by_role("link", name="Kundenservice · 1st line").click()
 
         rows = page.locator("tbody tr")
@@ -108,10 +108,3 @@ def test_deadlines_in_colour_then_the_timer_escalates_and_the_lead_answers(
         expect(page.get_by_test_id("sla-clock-next_update")).to_contain_text("On time")
     finally:
         context.close()
-
-
-def _sign_in(page: Page, url: str, username: str) -> None:
-    page.goto(url)
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form:has(input[name=username]) button[type=submit]").click()

@@ -6,22 +6,15 @@ The browsers speak English so the test does not depend on the state of the trans
 """
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from customers import services as customer_services
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 from tickets import services
 from tickets.choices import Channel
 from tickets.models import Department, SupportArea, TextModule
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
-
-
-def _sign_in(page: Page, url: str, username: str) -> None:
-    page.goto(url)
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form:has(input[name=username]) button[type=submit]").click()
 
 
 @pytest.fixture
@@ -78,7 +71,7 @@ def test_a_lead_writes_a_module_and_an_agent_inserts_it_with_the_keyboard(
         )
         agent.on("pageerror", lambda error: errors.append(str(error)))
 
-        _sign_in(lead, f"{live_server.url}/agent/login/", "tina")
+        sign_in(lead, f"{live_server.url}/agent/login/", "tina")
         lead.get_by_role("link", name="Text modules").click()
         expect(lead.get_by_test_id("placeholders")).to_contain_text("{customer_name}")
         lead.get_by_role("link", name="New text module").click()
@@ -101,7 +94,7 @@ def test_a_lead_writes_a_module_and_an_agent_inserts_it_with_the_keyboard(
             "Router neu starten"
         )
 
-        _sign_in(agent, f"{live_server.url}/agent/login/", "bob")
+        sign_in(agent, f"{live_server.url}/agent/login/", "bob")
         expect(agent.get_by_role("link", name="Text modules")).to_have_count(0)
         agent.goto(f"{live_server.url}{ticket.get_absolute_url()}")
         reply = agent.get_by_role("textbox", name="Reply to the customer")

@@ -9,19 +9,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from customers import services as customer_services
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 from tickets import services
 from tickets.choices import Channel
 from tickets.models import Department, Queue, SupportArea, Ticket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
-
-
-def _sign_in(page: Page, url: str, username: str) -> None:
-    page.goto(url)
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form:has(input[name=username]) button[type=submit]").click()
 
 
 @pytest.fixture
@@ -78,7 +71,7 @@ def test_take_reply_hand_off_then_billing_escalates(
 
 
 def _first_line(live_server, page: Page, ticket: Ticket) -> None:
-    _sign_in(page, f"{live_server.url}/agent/login/", "bob")
+    sign_in(page, f"{live_server.url}/agent/login/", "bob")
     expect(page.get_by_role("heading", level=1)).to_have_text("Workspace")
     page.get_by_test_id("queues").get_by_role("link", name="Kundenservice · 1st line").click()
     row = page.locator("tr", has_text=ticket.reference)
@@ -106,7 +99,7 @@ def _first_line(live_server, page: Page, ticket: Ticket) -> None:
 
 
 def _billing(live_server, page: Page, ticket: Ticket) -> None:
-    _sign_in(page, f"{live_server.url}/agent/login/", "carol")
+    sign_in(page, f"{live_server.url}/agent/login/", "carol")
     page.get_by_test_id("queues").get_by_role("link", name="Buchhaltung · 1st line").click()
     page.locator("tr", has_text=ticket.reference).get_by_role("link", name=ticket.subject).click()
 
