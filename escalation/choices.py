@@ -27,6 +27,7 @@ class ClockState(models.TextChoices):
 class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla.warning", _("SLA warning")
     SLA_BREACHED = "sla.breached", _("SLA breached")
+    FEATURE_REQUEST_REREVIEW = "feature_request.rereview", _("Review reopened")
 
 
 class Weekday(models.IntegerChoices):

@@ -230,8 +230,16 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    # What the notice is about: a ticket (SLA) or a feature request (review reopened).
     ticket = models.ForeignKey(
-        "tickets.Ticket", on_delete=models.CASCADE, related_name="+", db_index=False
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="+", db_index=False, null=True
+    )
+    feature_request = models.ForeignKey(
+        "feature_requests.FeatureRequest",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        null=True,
     )
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     data = models.JSONField(default=dict)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Min, Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -216,7 +217,7 @@ def notification_inbox(*, user, size: int = INBOX_SIZE) -> list[Notification]:
     """The user's unread notices, newest first, with their tickets (one query)."""
     return list(
         Notification.objects.filter(recipient=user, read_at=None)
-        .select_related("ticket")
+        .select_related("ticket", "feature_request")
         .order_by("-created_at")[:size]
     )
 
@@ -226,11 +227,24 @@ def notice_list(*, user) -> list[Notification]:
     notices = notification_inbox(user=user)
     for notice in notices:
         notice.text = notice_text(notice)
+        notice.url = notice_url(notice)
     return notices
+
+
+def notice_url(notice: Notification) -> str:
+    """Where the notice leads: its ticket or its feature request."""
+    if notice.feature_request_id:
+        return reverse("feature_requests:request-detail", args=[notice.feature_request_id])
+    return reverse("tickets:ticket-detail", args=[notice.ticket.reference])
 
 
 def notice_text(notice: Notification) -> str:
     """One line for the inbox and the mail subject."""
+    if notice.kind == NotificationKind.FEATURE_REQUEST_REREVIEW:
+        return _("Feature request #%(id)s: %(asks)s new asks since the rejection") % {
+            "id": notice.feature_request_id,
+            "asks": notice.data.get("asks", ""),
+        }
     clock = ClockKind(notice.data.get("clock", ClockKind.RESOLUTION)).label
     if notice.kind == NotificationKind.SLA_WARNING:
         return _("%(ref)s: %(clock)s due soon") % {"ref": notice.ticket.reference, "clock": clock}

@@ -635,7 +635,7 @@ def notifications_email_send(*, notification_ids: list[int]) -> int:
     """Mail each notice once (claimed before sending); returns how many were sent."""
     sent = 0
     notices = Notification.objects.filter(pk__in=notification_ids, emailed_at=None).select_related(
-        "recipient", "ticket"
+        "recipient", "ticket", "feature_request"
     )
     for notice in notices:
         if not Notification.objects.filter(pk=notice.pk, emailed_at=None).update(
@@ -673,6 +673,16 @@ def notifications_email_pending(*, now: datetime) -> int:
 
 def _notice_mail(notice: Notification) -> tuple[str, str]:
     with translation.override(settings.LANGUAGE_CODE):
+        if notice.feature_request_id:
+            link = settings.SITE_URL + selectors.notice_url(notice)
+            body = "\n\n".join(
+                [
+                    notice.data.get("title", ""),
+                    _("Enough new asks came in since the rejection: please review it again."),
+                    link,
+                ]
+            )
+            return selectors.notice_text(notice), body
         link = settings.SITE_URL + reverse("tickets:ticket-detail", args=[notice.ticket.reference])
         due = timezone.localtime(datetime.fromisoformat(notice.data["due_at"]))
         body = "\n\n".join(
@@ -684,6 +694,28 @@ def _notice_mail(notice: Notification) -> tuple[str, str]:
             ]
         )
         return selectors.notice_text(notice), body
+
+
+def notices_create(
+    *, recipients, kind: str, data: dict, now: datetime, ticket=None, feature_request=None
+) -> list[Notification]:
+    """In-app notices to each recipient once, mailed after commit (e.g. a review reopened)."""
+    notices = [
+        Notification(
+            recipient=user,
+            ticket=ticket,
+            feature_request=feature_request,
+            kind=kind,
+            data=data,
+            created_at=now,
+        )
+        for user in {user.pk: user for user in recipients}.values()
+    ]
+    created = Notification.objects.bulk_create(notices)
+    ids = [notice.pk for notice in created if notice.pk]
+    if ids:
+        transaction.on_commit(lambda: _enqueue_mail(ids))
+    return created
 
 
 @transaction.atomic

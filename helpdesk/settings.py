@@ -173,6 +173,14 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(SLA_SWEEP_SECONDS)},
     },
 }
+# A rejected feature request goes back to quality management after this many new asks.
+FEATURE_REQUEST_REREVIEW_ASKS = env_int("FEATURE_REQUEST_REREVIEW_ASKS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["feature-requests-rereview"] = {
+    # Asks enqueue the check themselves; this pass catches what a lost task left behind.
+    "task": "feature_requests.tasks.feature_requests_rereview_due_task",
+    "schedule": 600.0,
+    "options": {"expires": 600.0},
+}
 # /healthz reports the SLA timer as behind when something has been due this long unfired.
 SLA_TIMER_LAG_ALERT = timedelta(seconds=env_int("SLA_TIMER_LAG_ALERT_SECONDS", 300, minimum=30))
 # The beat tick is "stale" on /healthz when the health task has not run for this long.
