@@ -57,7 +57,10 @@ def _search(queryset, text: str, *, ranked: bool):
     """Requests matching the text; with `ranked`, annotated with `score` (higher is closer)."""
     words = _words(text)
     if not words:
-        return queryset.none()
+        queryset = queryset.none()
+        return (
+            queryset.annotate(score=Value(0.0, output_field=FloatField())) if ranked else queryset
+        )
     if connection.vendor == "postgresql":
         # Any word may match (OR), by its German or its English stem. Only this fixed SQL
         # is formatted into the statement; the words themselves are parameters.
