@@ -19,6 +19,8 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, FloatField, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncWeek
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from feature_requests import permissions
@@ -101,29 +103,7 @@ def _search(queryset, text: str, *, ranked: bool):
 def feature_request_list(*, user, filters: dict, page=None) -> Page:
     """One page of requests: filtered by status, department, review queue and text, sorted
     by the chosen count (most asks first by default)."""
-    requests = permissions.requests_visible_to(user)
-    statuses = filters.get("status") or []
-    if statuses:
-        requests = requests.filter(status__in=statuses)
-    else:
-        requests = requests.exclude(status=Status.MERGED)
-    if filters.get("department"):
-        requests = requests.filter(department=filters["department"])
-    queue = filters.get("queue")
-    if queue == "qm":
-        requests = requests.filter(status__in=QM_QUEUE)
-    elif queue == "department":
-        requests = requests.filter(
-            status__in=DEPARTMENT_QUEUE,
-            department__in=permissions.reviewed_departments(user),
-        )
-    if filters.get("q"):
-        requests = _search(requests, filters["q"], ranked=False)
-    ordering = filters.get("ordering") or Ordering.ASKS
-    if ordering == Ordering.STATUS:
-        requests = requests.annotate(status_rank=STATUS_RANK)
-    requests = requests.order_by(*ORDERINGS[ordering])
-    return Paginator(requests, PAGE_SIZE).get_page(page)
+    return Paginator(feature_request_rows(user=user, filters=filters), PAGE_SIZE).get_page(page)
 
 
 def similar_requests(*, user, text: str, exclude: int | None = None, limit: int = SUGGESTIONS):
@@ -137,24 +117,30 @@ def similar_requests(*, user, text: str, exclude: int | None = None, limit: int 
 
 
 def review_queue_counts(*, user) -> dict[str, int]:
-    """How many requests wait in the user's review queues (one query)."""
-    counts = {"qm": 0, "department": 0}
-    if permissions.is_quality_management(user):
-        counts["qm"] = FeatureRequest.objects.filter(status__in=QM_QUEUE).count()
+    """How many requests wait in the user's review queues (one query; none for agents)."""
+    qm = permissions.is_quality_management(user)
     departments = permissions.reviewed_departments(user)
-    if departments:
-        counts["department"] = FeatureRequest.objects.filter(
-            status__in=DEPARTMENT_QUEUE, department__in=departments
-        ).count()
-    return counts
+    if not qm and not departments:
+        return {"qm": 0, "department": 0}
+    department_queue = Q(status__in=DEPARTMENT_QUEUE, department__in=departments)
+    counts = FeatureRequest.objects.filter(
+        Q(status__in=QM_QUEUE) | department_queue if qm else department_queue
+    ).aggregate(
+        qm=Count("pk", filter=Q(status__in=QM_QUEUE)),
+        department=Count("pk", filter=department_queue),
+    )
+    return {"qm": counts["qm"] if qm else 0, "department": counts["department"]}
 
 
 def feature_request_detail(*, user, request_id: int) -> FeatureRequest:
-    request = permissions.feature_request_for(user, request_id)
-    return (
-        FeatureRequest.objects.select_related("created_by", "decided_by", "merged_into")
-        .filter(pk=request.pk)
-        .first()
+    """The request with the people named on its page (one query); 404 as in permissions."""
+    if not 0 < request_id <= permissions.MAX_ID:
+        raise Http404
+    return get_object_or_404(
+        permissions.requests_visible_to(user).select_related(
+            "created_by", "decided_by", "merged_into"
+        ),
+        pk=request_id,
     )
 
 
@@ -248,3 +234,52 @@ def quality_managers():
 
 def rereview_threshold() -> int:
     return settings.FEATURE_REQUEST_REREVIEW_ASKS
+
+
+def feature_request_rows(*, user, filters: dict):
+    """The requests of `feature_request_list`, filtered and sorted the same way, as an
+    unevaluated queryset: the API pages it by keyset, without the paginator's COUNT."""
+    requests = permissions.requests_visible_to(user)
+    statuses = filters.get("status") or []
+    if statuses:
+        requests = requests.filter(status__in=statuses)
+    else:
+        requests = requests.exclude(status=Status.MERGED)
+    if filters.get("department"):
+        requests = requests.filter(department=filters["department"])
+    queue = filters.get("queue")
+    if queue == "qm":
+        requests = requests.filter(status__in=QM_QUEUE)
+    elif queue == "department":
+        requests = requests.filter(
+            status__in=DEPARTMENT_QUEUE,
+            department__in=permissions.reviewed_departments(user),
+        )
+    if filters.get("q"):
+        requests = _search(requests, filters["q"], ranked=False)
+    ordering = filters.get("ordering")
+    if ordering not in ORDERINGS:
+        ordering = Ordering.ASKS
+    if ordering == Ordering.STATUS:
+        requests = requests.annotate(status_rank=STATUS_RANK)
+    return requests.order_by(*ORDERINGS[ordering])
+
+
+def ask_tickets_mark_visible(*, user, asks) -> None:
+    """Set `visible` on the tickets of these asks (one page of them): whether the user may
+    open each, so the page links only those. One query at most."""
+    from tickets import permissions as tickets_permissions
+
+    tickets = [ask.ticket for ask in asks if ask.ticket_id]
+    if not tickets:
+        return
+    if tickets_permissions.sees_everything(user):
+        visible = {ticket.pk for ticket in tickets}
+    else:
+        visible = set(
+            tickets_permissions.tickets_visible_to(user)
+            .filter(pk__in=[ticket.pk for ticket in tickets])
+            .values_list("pk", flat=True)
+        )
+    for ticket in tickets:
+        ticket.visible = ticket.pk in visible

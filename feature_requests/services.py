@@ -18,7 +18,7 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +48,8 @@ from helpdesk.errors import DomainError, StaleEdit
 
 log = logging.getLogger(__name__)
 TITLE_MIN = 5
+# A merged request points at its survivor; merging that one later makes a chain.
+MERGE_CHAIN_MAX = 50
 # Characters that have no business in a title or reason: C0 controls (tab and newline are
 # folded into spaces first), DEL, and the bidirectional overrides that make text read
 # differently from what it is.
@@ -242,29 +244,37 @@ def ask_record(
     locked.refresh_from_db(
         fields=["ask_count", "customer_count", "asks_since_decision", "last_ask_at"]
     )
-    if (
-        locked.status == Status.REJECTED
-        and locked.asks_since_decision >= selectors.rereview_threshold()
+    # Enqueued once, when the ask reaches the threshold; the beat pass catches a lost task.
+    if locked.status == Status.REJECTED and (
+        locked.asks_since_decision == selectors.rereview_threshold()
     ):
-        from feature_requests import tasks  # tasks import services
-
-        transaction.on_commit(
-            lambda: helpdesk_services.task_enqueue(tasks.feature_request_rereview_task, locked.pk)
-        )
+        _rereview_enqueue(locked.pk)
     ask.request = locked
     return ask
 
 
+def _rereview_enqueue(request_id: int) -> None:
+    from feature_requests import tasks  # tasks import services
+
+    transaction.on_commit(
+        lambda: helpdesk_services.task_enqueue(tasks.feature_request_rereview_task, request_id)
+    )
+
+
 def _survivor_locked(request: FeatureRequest) -> FeatureRequest:
-    """The request an ask lands on, locked: the request itself, or the one it was merged into."""
-    locked = FeatureRequest.objects.select_for_update().get(pk=request.pk)
-    # Merges always point at a request that is not merged itself (the merge re-points
-    # earlier duplicates), so one step suffices; the loop only guards old data.
-    for _step in range(5):
+    """The request an ask lands on, locked: the request itself, or the end of its merge chain.
+
+    Rows are locked along the chain (duplicate before survivor) and a merge locks only its
+    two rows in id order, never a third: so asks and merges cannot wait on each other in
+    a circle.
+    """
+    target = request.pk
+    for _step in range(MERGE_CHAIN_MAX):
+        locked = FeatureRequest.objects.select_for_update().get(pk=target)
         if locked.merged_into_id is None:
             return locked
-        locked = FeatureRequest.objects.select_for_update().get(pk=locked.merged_into_id)
-    raise DomainError(_("This feature request was merged in a loop; ask an administrator."))
+        target = locked.merged_into_id
+    raise DomainError(_("This feature request was merged too many times; ask an administrator."))
 
 
 # --- Review ---------------------------------------------------------------------------
@@ -409,8 +419,8 @@ def feature_request_merge(
     moved = Ask.objects.filter(request=duplicate).update(
         request=survivor, moved_from=Coalesce(F("moved_from"), F("request"))
     )
-    # Earlier duplicates of the duplicate now point at the survivor directly.
-    FeatureRequest.objects.filter(merged_into=duplicate).update(merged_into=survivor)
+    # Earlier duplicates of the duplicate keep pointing at it: re-pointing them would lock
+    # a third row, and asks on them follow the chain anyway (`_survivor_locked`).
     _recount(survivor, now=now)
     _bump(
         duplicate,
@@ -436,6 +446,11 @@ def feature_request_merge(
         data={"from": duplicate.pk, "title": duplicate.title, "asks": moved},
         now=now,
     )
+    survivor.refresh_from_db()
+    if survivor.status == Status.REJECTED and (
+        survivor.asks_since_decision >= selectors.rereview_threshold()
+    ):
+        _rereview_enqueue(survivor.pk)
     request.refresh_from_db()
     into.refresh_from_db()
     return request
@@ -454,6 +469,19 @@ def _recount(request: FeatureRequest, *, now: datetime) -> None:
         .order_by("-created_at")
         .values_list("created_at", flat=True)
         .first()
+    )
+    # A customer who asked both requests asked the survivor before: a repeat now.
+    earlier = Ask.objects.filter(
+        request=request, customer=OuterRef("customer"), created_at__lt=OuterRef("created_at")
+    )
+    same_time = Ask.objects.filter(
+        request=request,
+        customer=OuterRef("customer"),
+        created_at=OuterRef("created_at"),
+        pk__lt=OuterRef("pk"),
+    )
+    Ask.objects.filter(request=request, customer__isnull=False).update(
+        is_repeat=Exists(earlier) | Exists(same_time)
     )
     FeatureRequest.objects.filter(pk=request.pk).update(
         ask_count=figures["asks"],

@@ -17,6 +17,9 @@ SCOPES = {
     "sla:write": _("Change SLA policies and create business calendars"),
     "calls:write": _("Report incoming calls and their end (phone system)"),
     "mail:write": _("Deliver inbound e-mail (mail gateway)"),
+    "feature_requests:read": _("Read feature requests and find similar ones"),
+    "feature_requests:write": _("File feature requests and record asks"),
+    "feature_requests:review": _("Decide feature requests: review, reject, merge"),
 }
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a visible marker, not a secret
 

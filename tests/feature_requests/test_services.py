@@ -167,9 +167,7 @@ def test_only_the_allowed_moves_are_accepted(wish, tina, old, to=Status.DONE):
         if target in MOVES[old] or target == Status.MERGED:
             continue
         with pytest.raises(DomainError):
-            services.feature_request_transition(
-                request=wish, to=target, actor=tina, reason="Grund"
-            )
+            services.feature_request_transition(request=wish, to=target, actor=tina, reason="Grund")
     wish.refresh_from_db()
     assert wish.status == old
 
@@ -289,15 +287,36 @@ def test_an_ask_on_a_merged_request_lands_on_the_survivor(wish, malte, bob, tina
     assert wish.ask_count == 3
 
 
-def test_merging_a_merged_request_repoints_its_duplicates(wish, bob, tina):
+def test_asks_on_an_earlier_duplicate_follow_the_merge_chain(wish, bob, tina):
     first = _file(bob, title="Papierrechnung gewünscht")
     second = _file(bob, title="Rechnung auf Papier")
     services.feature_request_merge(request=first, into=second, actor=tina)
     services.feature_request_merge(request=second, into=wish, actor=tina)
-    first.refresh_from_db()
-    assert first.merged_into == wish
+    ask = services.ask_record(request=first, kind=AskKind.WISH, actor=bob)
+    assert ask.request == wish
     wish.refresh_from_db()
-    assert wish.ask_count == 3
+    assert wish.ask_count == 4
+
+
+def test_a_customer_who_asked_both_is_a_repeat_after_the_merge(wish, erika, bob, tina):
+    duplicate = _file(bob, title="Papierrechnung gewünscht", customer=erika)
+    services.feature_request_merge(request=duplicate, into=wish, actor=tina)
+    flags = list(wish.asks.order_by("created_at", "pk").values_list("is_repeat", flat=True))
+    assert flags == [False, True]
+    wish.refresh_from_db()
+    assert (wish.ask_count, wish.customer_count) == (2, 1)
+
+
+def test_a_merge_that_brings_enough_asks_reopens_a_rejection(
+    rejected, bob, tina, settings, django_capture_on_commit_callbacks
+):
+    settings.FEATURE_REQUEST_REREVIEW_ASKS = 2
+    duplicate = _file(bob, title="Dunkles Design bitte")
+    _asks(duplicate, bob, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.feature_request_merge(request=duplicate, into=rejected, actor=tina)
+    rejected.refresh_from_db()
+    assert rejected.status == Status.QM_REVIEW
 
 
 @pytest.mark.parametrize("case", ["itself", "into_merged", "done"])
@@ -390,7 +409,9 @@ def test_a_missing_request_is_no_error_for_the_task(db):
 def test_quality_management_is_customer_service_leads_and_management(
     tina, max_, bert, bob, carol, alice, reporting, team
 ):
-    assert [permissions.is_quality_management(u) for u in (tina, max_, bert, bob, carol, alice)] == [
+    assert [
+        permissions.is_quality_management(u) for u in (tina, max_, bert, bob, carol, alice)
+    ] == [
         True,
         True,
         False,
