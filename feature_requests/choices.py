@@ -36,6 +36,9 @@ QM_STATUSES = frozenset({Status.NEW, Status.QM_REVIEW, Status.REJECTED})
 # Statuses whose review queue is quality management's, and the department's.
 QM_QUEUE = frozenset({Status.NEW, Status.QM_REVIEW})
 DEPARTMENT_QUEUE = frozenset({Status.DEPARTMENT_REVIEW})
+# Decisions on the wish itself; "asks since the last decision" count from the latest one.
+# Starting a review or passing it on decides nothing for the customer.
+DECISIONS = frozenset({Status.ACCEPTED, Status.PLANNED, Status.DONE, Status.REJECTED})
 
 
 class TargetDepartment(models.TextChoices):
@@ -52,6 +55,7 @@ class TargetDepartment(models.TextChoices):
 # Target departments that are helpdesk departments (same slug): their team leads review
 # requests passed to them. Development and the web site work outside the helpdesk, so
 # quality management records their decision.
+OUTSIDE_DEPARTMENTS = frozenset({TargetDepartment.DEVELOPMENT, TargetDepartment.WEBSITE})
 HELPDESK_DEPARTMENTS = frozenset(
     {
         TargetDepartment.TECH,

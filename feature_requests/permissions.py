@@ -18,7 +18,12 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from feature_requests.choices import HELPDESK_DEPARTMENTS, QM_STATUSES, TargetDepartment
+from feature_requests.choices import (
+    HELPDESK_DEPARTMENTS,
+    OUTSIDE_DEPARTMENTS,
+    QM_STATUSES,
+    TargetDepartment,
+)
 from feature_requests.models import FeatureRequest
 from helpdesk import permissions as roles
 from helpdesk.choices import Role
@@ -53,17 +58,24 @@ def is_quality_management(user) -> bool:
 
 
 def reviewed_departments(user) -> frozenset[str]:
-    """The target departments whose review the user decides."""
-    if is_quality_management(user):
+    """The target departments whose review the user decides: management and integrations
+    all; team leads their own helpdesk departments; quality management also development
+    and the web site, which decide outside the helpdesk and tell it."""
+    if roles.is_integration(user) or (
+        roles.is_staff_member(user) and Role.MANAGEMENT in roles.roles_of(user)
+    ):
         return frozenset(TargetDepartment.values)
     agent = tickets_permissions.agent_of(user)
     if not agent or not agent.is_team_lead:
         return frozenset()
-    return frozenset(
+    own = {
         department.slug
         for department in agent.departments.all()
         if department.slug in HELPDESK_DEPARTMENTS
-    )
+    }
+    if is_quality_management(user):
+        own |= OUTSIDE_DEPARTMENTS
+    return frozenset(own)
 
 
 def can_decide(user, request: FeatureRequest) -> bool:

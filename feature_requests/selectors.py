@@ -85,7 +85,9 @@ def _search(queryset, text: str, *, ranked: bool):
             )
             queryset = queryset.annotate(score=score)
         return queryset
-    # SQLite: any word in the title or description; title words weigh double.
+    # SQLite: any word in the title or description; title words weigh double. Short words
+    # ("in", "an") would match nearly everything without stemming and stop words.
+    words = [word for word in words if len(word) > 2] or words
     match = Q()
     score = Value(0, output_field=IntegerField())
     for word in words:

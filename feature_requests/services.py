@@ -27,6 +27,7 @@ from escalation import services as escalation_services
 from escalation.choices import NotificationKind
 from feature_requests import selectors
 from feature_requests.choices import (
+    DECISIONS,
     MERGEABLE,
     MOVES,
     AskKind,
@@ -317,15 +318,17 @@ def feature_request_transition(
         empty=required,
         one_line=False,
     )
-    changes = {
-        "status": to,
-        "decided_at": now,
-        "decided_by": actor if actor is not None and actor.is_authenticated else None,
-        "asks_since_decision": 0,
-    }
-    # The latest decision's reason is what the page shows; a new decision without one
-    # clears it, so an old rejection reason never stands beside "accepted".
-    changes["reason"] = reason
+    changes: dict = {"status": to}
+    if to in DECISIONS:
+        # The decision's reason is what the page shows and agents read out; a decision
+        # without one clears the old, so a rejection reason never stands beside "accepted".
+        # Starting or passing on a review keeps it: reviewers weigh it against new asks.
+        changes.update(
+            reason=reason,
+            decided_at=now,
+            decided_by=actor if actor is not None and actor.is_authenticated else None,
+            asks_since_decision=0,
+        )
     data = {"from": old, "to": to, "reason": reason}
     if department not in (None, "", request.department):
         if to != Status.DEPARTMENT_REVIEW:

@@ -19,6 +19,7 @@ def navigation(request) -> dict:
         items.append((reverse("tickets:my-tickets"), _("My tickets")))
         items.append((reverse("tickets:ticket-search"), _("Tickets"), ["/agent/tickets/"]))
         items.append((reverse("customers:customer-search"), _("Customers")))
+        items.append((reverse("feature_requests:request-list"), _("Feature requests")))
         if ticket_permissions.can_manage_text_modules(user):
             items.append((reverse("tickets:text-module-list"), _("Text modules")))
         items.append((reverse("api-docs"), _("API documentation")))

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from escalation import permissions as sla_permissions
 from escalation import selectors as sla_selectors
+from feature_requests import selectors as feature_selectors
 from helpdesk import forms, permissions
 from helpdesk.health import health_report
 from tickets import permissions as ticket_permissions
@@ -53,6 +54,7 @@ def agent_home(request):
             if has_profile
             else 0,
             "notices": sla_selectors.notice_list(user=request.user),
+            "reviews": feature_selectors.review_queue_counts(user=request.user),
             "timer": sla_selectors.timer_status(now=timezone.now())
             if sla_permissions.can_watch_timer(request.user)
             else None,

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from customers import permissions as customer_permissions
 from escalation import selectors as sla_selectors
+from feature_requests import selectors as feature_selectors
 from helpdesk.errors import DomainError, StaleEdit
 from helpdesk.permissions import workspace_required
 from tickets import forms, permissions, selectors, services
@@ -276,8 +277,13 @@ def _focus_refused(ticket_forms: dict, bound: dict) -> None:
 
 
 def _render_ticket(request, ticket, **kwargs):
-    template = "tickets/partials/ticket.html" if _is_htmx(request) else "tickets/ticket_detail.html"
-    return render(request, template, _ticket_context(request, ticket, **kwargs))
+    if _is_htmx(request):
+        return render(
+            request, "tickets/partials/ticket.html", _ticket_context(request, ticket, **kwargs)
+        )
+    # The feature-request card sits outside the swapped area: only the full page reads it.
+    kwargs["feature_asks"] = feature_selectors.asks_of_ticket(ticket=ticket)
+    return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket, **kwargs))
 
 
 @never_cache

@@ -188,12 +188,28 @@ def test_rejecting_needs_a_reason_and_shows_it(wish, tina):
     assert (wish.status, wish.reason) == (Status.REJECTED, "Papierrechnungen kosten 2,50 €.")
 
 
-def test_a_later_decision_clears_the_old_rejection_reason(rejected, tina):
+def test_reopening_keeps_the_rejection_reason_until_the_next_decision(rejected, tina, max_):
     services.feature_request_transition(request=rejected, to=Status.QM_REVIEW, actor=tina)
     rejected.refresh_from_db()
-    assert rejected.reason == ""
+    assert rejected.reason.startswith("Das Portal folgt")  # weighed in the new review
+    services.feature_request_transition(request=rejected, to=Status.DEPARTMENT_REVIEW, actor=tina)
+    services.feature_request_transition(request=rejected, to=Status.ACCEPTED, actor=max_)
+    rejected.refresh_from_db()
+    assert (rejected.reason, rejected.decided_by) == ("", max_)
     event = rejected.events.filter(kind=EventKind.STATUS_CHANGED).order_by("pk").first()
     assert event.data["reason"].startswith("Das Portal folgt")  # the history keeps it
+
+
+def test_only_decisions_restart_the_asks_since_the_decision(wish, bob, tina, bert):
+    _asks(wish, bob, 2)
+    services.feature_request_transition(request=wish, to=Status.QM_REVIEW, actor=tina)
+    services.feature_request_transition(request=wish, to=Status.DEPARTMENT_REVIEW, actor=tina)
+    wish.refresh_from_db()
+    assert (wish.asks_since_decision, wish.decided_at) == (3, None)
+    services.feature_request_transition(request=wish, to=Status.ACCEPTED, actor=bert)
+    _asks(wish, bob, 1)
+    wish.refresh_from_db()
+    assert (wish.asks_since_decision, wish.decided_by) == (1, bert)
 
 
 def test_passing_on_may_change_the_department(wish, tina):
@@ -422,12 +438,26 @@ def test_quality_management_is_customer_service_leads_and_management(
     assert [u.username for u in selectors.quality_managers()] == ["max", "tina"]
 
 
-def test_department_leads_decide_only_their_departments_review(billing_review, bert, tina, bob):
+def test_department_leads_decide_only_their_departments_review(
+    billing_review, bert, tina, max_, bob
+):
     assert permissions.can_decide(bert, billing_review)
-    assert permissions.can_decide(tina, billing_review)
+    assert permissions.can_decide(max_, billing_review)
+    assert not permissions.can_decide(tina, billing_review)  # quality management, not billing
     assert not permissions.can_decide(bob, billing_review)
     FeatureRequest.objects.filter(pk=billing_review.pk).update(department="tech")
     billing_review.refresh_from_db()
+    assert not permissions.can_decide(bert, billing_review)
+    assert permissions.can_decide(tina, billing_review)  # tina leads tech too
+
+
+@pytest.mark.parametrize("department", ["development", "website"])
+def test_quality_management_records_the_decisions_of_outside_departments(
+    billing_review, department, tina, bert
+):
+    FeatureRequest.objects.filter(pk=billing_review.pk).update(department=department)
+    billing_review.refresh_from_db()
+    assert permissions.can_decide(tina, billing_review)
     assert not permissions.can_decide(bert, billing_review)
 
 
