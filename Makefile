@@ -6,7 +6,7 @@ PORT ?= 8000
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PORT
 
-.PHONY: run test install install-dev messages lint format lock bench bench-tickets bench-sla bench-calls bench-mail clean
+.PHONY: run test install install-dev messages lint format lock bench bench-tickets bench-sla bench-calls bench-mail bench-feature-requests clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ bench-calls: install-dev
 ## make bench-mail: inbound e-mails filed per second, some with a 200 KB PDF (one process)
 bench-mail: install-dev
 	$(PY) bench/inbound_mail.py
+
+## make bench-feature-requests: list by asks and "find before you file" at 100k requests, 5M asks (DATABASE_URL as for bench)
+bench-feature-requests: install-dev
+	$(PY) bench/feature_requests.py
 
 clean:
 	rm -rf $(VENV) var
