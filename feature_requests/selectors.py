@@ -64,27 +64,7 @@ def _search(queryset, text: str, *, ranked: bool):
             queryset.annotate(score=Value(0.0, output_field=FloatField())) if ranked else queryset
         )
     if connection.vendor == "postgresql":
-        # Any word may match (OR), by its German or its English stem. Only this fixed SQL
-        # is formatted into the statement; the words themselves are parameters.
-        each = "plainto_tsquery('german', %s) || plainto_tsquery('english', %s)"
-        tsquery = " || ".join([each] * len(words))
-        ts_params = [word for word in words for _twice in (0, 1)]
-        phrase = " ".join(words)
-        match = RawSQL(  # noqa: S611 - words are parameters
-            f'("{TABLE}"."search" @@ ({tsquery}) OR %s <%% "{TABLE}"."title")',
-            [*ts_params, phrase],
-            output_field=BooleanField(),
-        )
-        queryset = queryset.filter(match)
-        if ranked:
-            score = RawSQL(  # noqa: S611
-                f'(ts_rank("{TABLE}"."search", ({tsquery}), 32)'
-                f' + word_similarity(%s, "{TABLE}"."title"))',
-                [*ts_params, phrase],
-                output_field=FloatField(),
-            )
-            queryset = queryset.annotate(score=score)
-        return queryset
+        return _search_postgresql(queryset, words, ranked=ranked)
     # SQLite: any word in the title or description; title words weigh double. Short words
     # ("in", "an") would match nearly everything without stemming and stop words.
     words = [word for word in words if len(word) > 2] or words
@@ -100,6 +80,56 @@ def _search(queryset, text: str, *, ranked: bool):
         )
     queryset = queryset.filter(match)
     return queryset.annotate(score=score) if ranked else queryset
+
+
+# Any word may match (OR), by its German or its English stem, unless it is a stop word in
+# either language: OR-ing both stemmers would otherwise let "bei" or "the" match half the
+# table through the other language's half of the `search` column. Only this fixed SQL is
+# formatted into the statement; the words are parameters.
+_TSQUERY_WORD = (
+    "CASE WHEN numnode(plainto_tsquery('german', %s)) = 0"
+    " OR numnode(plainto_tsquery('english', %s)) = 0 THEN ''::tsquery"
+    " ELSE plainto_tsquery('german', %s) || plainto_tsquery('english', %s) END"
+)
+# Ranking costs per row, so only a bounded set is ranked: the most-asked matches (what a
+# customer most likely means) and the newest ones (a duplicate filed yesterday has one ask).
+RANK_MOST_ASKED = 300
+RANK_NEWEST = 30
+
+
+def _search_postgresql(queryset, words: list[str], *, ranked: bool):
+    tsquery = " || ".join([_TSQUERY_WORD] * len(words))
+    ts_params = [word for word in words for _four in range(4)]
+    phrase = " ".join(words)
+    match = RawSQL(  # noqa: S611 - words are parameters
+        f"(search @@ ({tsquery}) OR %s <%% title)",
+        [*ts_params, phrase],
+        output_field=BooleanField(),
+    )
+    matches = queryset.filter(match)
+    if not ranked:
+        return matches
+    score = RawSQL(  # noqa: S611
+        f"(ts_rank(search, ({tsquery}), 32) + word_similarity(%s, title))",
+        [*ts_params, phrase],
+        output_field=FloatField(),
+    )
+    return queryset.filter(pk__in=_candidates(matches)).annotate(score=score)
+
+
+def _candidates(matches) -> list[int]:
+    """The ids worth ranking among the matches (one query). The matches are read once, by
+    their indexes (MATERIALIZED); as a subquery with ORDER BY … LIMIT, PostgreSQL would walk
+    the sort index instead and test the match row by row."""
+    inner, params = matches.order_by().values_list("pk", "ask_count").query.sql_with_params()
+    sql = (
+        f"WITH m (id, asks) AS MATERIALIZED ({inner}) "  # noqa: S608 - compiled by Django
+        f"(SELECT id FROM m ORDER BY asks DESC, id DESC LIMIT {RANK_MOST_ASKED}) "
+        f"UNION (SELECT id FROM m ORDER BY id DESC LIMIT {RANK_NEWEST})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def feature_request_list(*, user, filters: dict, page=None) -> Page:
@@ -119,19 +149,17 @@ def similar_requests(*, user, text: str, exclude: int | None = None, limit: int 
 
 
 def review_queue_counts(*, user) -> dict[str, int]:
-    """How many requests wait in the user's review queues (one query; none for agents)."""
-    qm = permissions.is_quality_management(user)
+    """How many requests wait in the user's review queues: a count per queue the user has,
+    each an index-only scan (one query with an OR would read the table instead)."""
+    counts = {"qm": 0, "department": 0}
+    if permissions.is_quality_management(user):
+        counts["qm"] = FeatureRequest.objects.filter(status__in=QM_QUEUE).count()
     departments = permissions.reviewed_departments(user)
-    if not qm and not departments:
-        return {"qm": 0, "department": 0}
-    department_queue = Q(status__in=DEPARTMENT_QUEUE, department__in=departments)
-    counts = FeatureRequest.objects.filter(
-        Q(status__in=QM_QUEUE) | department_queue if qm else department_queue
-    ).aggregate(
-        qm=Count("pk", filter=Q(status__in=QM_QUEUE)),
-        department=Count("pk", filter=department_queue),
-    )
-    return {"qm": counts["qm"] if qm else 0, "department": counts["department"]}
+    if departments:
+        counts["department"] = FeatureRequest.objects.filter(
+            status__in=DEPARTMENT_QUEUE, department__in=departments
+        ).count()
+    return counts
 
 
 def feature_request_detail(*, user, request_id: int) -> FeatureRequest:

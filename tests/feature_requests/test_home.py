@@ -31,7 +31,7 @@ def test_agents_get_no_review_card(client, billing_review, bob):
     assert 'data-testid="feature-reviews"' not in _home(client, bob).content.decode()
 
 
-def test_the_review_card_costs_one_query_however_many_wait(client, tina, bob, team):
+def test_the_review_card_costs_the_same_however_many_wait(client, tina, bob, team):
     def queries() -> int:
         client.force_login(tina)
         with CaptureQueriesContext(connection) as captured:
