@@ -45,6 +45,7 @@ os.environ["VAR_DIR"] = str(ROOT / "var" / BENCH_DB)
 os.environ["REDIS_URL"] = ""
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
+import bulk  # noqa: E402 - bench/bulk.py: INSERT … SELECT
 import customer_search  # noqa: E402 - bench/customer_search.py: the customers
 import django  # noqa: E402
 
@@ -678,32 +679,6 @@ ORDER BY e.created_at
 """
 
 
-def insert_select(model, values: dict[str, str]) -> tuple[str, str, dict]:
-    """Column list and SELECT list for INSERT … SELECT: our expressions for `values`, the
-    model's default for any other required column (one a later migration adds)."""
-    from django.db import connection
-
-    columns, selects, params = [], [], {}
-    for field in model._meta.concrete_fields:
-        if field.column in values:
-            columns.append(field.column)
-            selects.append(values[field.column])
-        elif field.primary_key or field.null:
-            continue
-        elif field.has_default():
-            columns.append(field.column)
-            selects.append(f"%(default_{field.column})s")
-            params[f"default_{field.column}"] = field.get_db_prep_save(
-                field.get_default(), connection
-            )
-        else:
-            raise SystemExit(
-                f"{model._meta.label}.{field.name} is required and has no default: "
-                "give it a value in bench/feature_requests.py."
-            )
-    return ", ".join(columns), ", ".join(selects), params
-
-
 def set_aside(table: str) -> tuple[list[tuple[str, str]], list[str]]:
     """Drop the foreign keys and secondary indexes of `table` for a bulk load, as
     pg_restore does: checking 5,000,000 rows one by one at commit and inserting into
@@ -816,7 +791,7 @@ def build(*, requests: int, asks: int, customers: int, rebuild: bool) -> dict:
             )
             sql("ANALYZE bench_asks")
         with step(f"{requests:,} feature requests"):
-            columns, selects, params = insert_select(FeatureRequest, REQUESTS_VALUES)
+            columns, selects, params = bulk.insert_select(FeatureRequest, REQUESTS_VALUES)
             sql(
                 f"INSERT INTO feature_requests_featurerequest ({columns}) "  # noqa: S608
                 f"SELECT {selects} FROM bench_asks p ORDER BY p.id",
@@ -831,7 +806,7 @@ def build(*, requests: int, asks: int, customers: int, rebuild: bool) -> dict:
                 },
             )
         with step(f"{asks:,} asks (foreign keys and indexes set aside)"):
-            columns, selects, params = insert_select(Ask, ASKS_VALUES)
+            columns, selects, params = bulk.insert_select(Ask, ASKS_VALUES)
             sql(
                 ASKS_SQL_TEMPLATE.format(columns=columns, selects=selects),
                 {

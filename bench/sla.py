@@ -38,6 +38,7 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import bulk  # noqa: E402 - bench/bulk.py: INSERT … SELECT
 import django  # noqa: E402
 
 BENCH_DB = "bench_sla"
@@ -132,32 +133,6 @@ def weighted(draw: str, choices: list[tuple[object, float]]) -> str:
         bound += share
         branches.append(f"WHEN {draw} < {bound:.4f} THEN {value!r}")
     return f"CASE {' '.join(branches)} ELSE {choices[-1][0]!r} END"
-
-
-def insert_select(model, values: dict[str, str]) -> tuple[str, str, dict]:
-    """Column list and SELECT list for INSERT … SELECT: our expressions for `values`, the
-    model's default for any other required column (one a later migration adds)."""
-    from django.db import connection
-
-    columns, selects, params = [], [], {}
-    for field in model._meta.concrete_fields:
-        if field.column in values:
-            columns.append(field.column)
-            selects.append(values[field.column])
-        elif field.primary_key or field.null:
-            continue
-        elif field.has_default():
-            columns.append(field.column)
-            selects.append(f"%(default_{field.column})s")
-            params[f"default_{field.column}"] = field.get_db_prep_save(
-                field.get_default(), connection
-            )
-        else:
-            raise SystemExit(
-                f"{model._meta.label}.{field.name} is required and has no default: "
-                "give it a value in bench/sla.py."
-            )
-    return ", ".join(columns), ", ".join(selects), params
 
 
 def built_open() -> int | None:
@@ -347,7 +322,7 @@ def grow(*, target: int, now: datetime) -> None:
         "resolution_warn_gap": warn_gap(policy.resolution_minutes, policy.warning_percent),
     }
     staff = agents_place()
-    columns, selects, defaults = insert_select(Ticket, TICKETS_VALUES)
+    columns, selects, defaults = bulk.insert_select(Ticket, TICKETS_VALUES)
     with transaction.atomic():
         sql("SET LOCAL work_mem = '256MB'")  # sorts of a chunk, this transaction only
         sql("SELECT setseed(%s)", [(SEED + have % 997) / 10_000])

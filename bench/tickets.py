@@ -41,6 +41,7 @@ from urllib.parse import quote, urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import bulk  # noqa: E402 - bench/bulk.py: INSERT … SELECT
 import customer_search  # noqa: E402 - bench/customer_search.py: setup and customers
 import django  # noqa: E402
 
@@ -264,32 +265,6 @@ def lookup_tables(workers: dict[tuple[str, int], list[int]]) -> None:
         )
     sql("ANALYZE bench_area")
     sql("ANALYZE bench_route")
-
-
-def insert_select(model, values: dict[str, str]) -> tuple[str, str, dict]:
-    """Column list and SELECT list for INSERT … SELECT: our expressions for `values`, the
-    model's default for any other required column (one a later migration adds)."""
-    from django.db import connection
-
-    columns, selects, params = [], [], {}
-    for field in model._meta.concrete_fields:
-        if field.column in values:
-            columns.append(field.column)
-            selects.append(values[field.column])
-        elif field.primary_key or field.null:
-            continue
-        elif field.has_default():
-            columns.append(field.column)
-            selects.append(f"%(default_{field.column})s")
-            params[f"default_{field.column}"] = field.get_db_prep_save(
-                field.get_default(), connection
-            )
-        else:
-            raise SystemExit(
-                f"{model._meta.label}.{field.name} is required and has no default: "
-                "give it a value in bench/tickets.py."
-            )
-    return ", ".join(columns), ", ".join(selects), params
 
 
 # One row per ticket with every random draw it needs; ids are 1…N in time order, so the
@@ -545,7 +520,7 @@ def build(*, tickets: int, customers: int, rebuild: bool) -> None:
             sql(PLAN_SQL, {**plan, "area_bounds": starts([s for s, _ in AREAS.values()])})
             sql("ANALYZE bench_plan")
         with step(f"{tickets:,} tickets"):
-            columns, selects, params = insert_select(Ticket, TICKETS_VALUES)
+            columns, selects, params = bulk.insert_select(Ticket, TICKETS_VALUES)
             sql(
                 f"INSERT INTO tickets_ticket ({columns}) SELECT {selects} {TICKETS_FROM}",
                 {**params, "customers": customer_ids, "customer_count": len(customer_ids)},
@@ -555,7 +530,7 @@ def build(*, tickets: int, customers: int, rebuild: bool) -> None:
                 "(SELECT max(id) FROM tickets_ticket))"
             )
         with step(f"{messages:,} messages"):
-            columns, selects, params = insert_select(TicketMessage, MESSAGES_VALUES)
+            columns, selects, params = bulk.insert_select(TicketMessage, MESSAGES_VALUES)
             bodies = {
                 "customer_bodies": CUSTOMER_BODIES,
                 "reply_bodies": REPLY_BODIES,
@@ -566,7 +541,7 @@ def build(*, tickets: int, customers: int, rebuild: bool) -> None:
                 {**params, **bodies, "n": tickets},
             )
         with step("events"):
-            columns, selects, params = insert_select(TicketEvent, EVENTS_VALUES)
+            columns, selects, params = bulk.insert_select(TicketEvent, EVENTS_VALUES)
             sql(EVENTS_SQL.format(columns=columns, selects=selects), {**params, "n": tickets})
         # API creation continues after the bulk references of each year.
         sql(
