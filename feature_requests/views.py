@@ -340,6 +340,19 @@ def _refuse(form, error: DomainError) -> None:
     form.add_error(error.field if error.field in visible else None, error.message)
 
 
+def _attempt(form, run) -> tuple[bool, str | None]:
+    """Run one service call for a bound, valid form: (done, stale notice). A refusal is put
+    next to its field; a stale edit becomes the page's notice; either way nothing changed."""
+    try:
+        run()
+    except StaleEdit as error:
+        return False, error.message
+    except DomainError as error:
+        _refuse(form, error)
+        return False, None
+    return True, None
+
+
 def _ask_notice(ask) -> str:
     survivor = ask.request
     return ngettext(
@@ -375,8 +388,9 @@ def request_transition(request, request_id: int):
     stale = None
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.feature_request_transition(
+        done, stale = _attempt(
+            form,
+            lambda: services.feature_request_transition(
                 request=feature,
                 to=data["to"],
                 actor=request.user,
@@ -386,12 +400,9 @@ def request_transition(request, request_id: int):
                 if data["to"] == Status.DEPARTMENT_REVIEW
                 else None,
                 expected_version=data["version"],
-            )
-        except StaleEdit as error:
-            stale = error.message
-        except DomainError as error:
-            _refuse(form, error)
-        else:
+            ),
+        )
+        if done:
             messages.success(
                 request,
                 _("Status set to “%(status)s”.") % {"status": Status(data["to"]).label},
@@ -411,18 +422,16 @@ def request_merge(request, request_id: int):
     stale = None
     if form.is_valid():
         survivor = form.cleaned_data["into"]
-        try:
-            services.feature_request_merge(
+        done, stale = _attempt(
+            form,
+            lambda: services.feature_request_merge(
                 request=feature,
                 into=survivor,
                 actor=request.user,
                 expected_version=form.cleaned_data["version"],
-            )
-        except StaleEdit as error:
-            stale = error.message
-        except DomainError as error:
-            _refuse(form, error)
-        else:
+            ),
+        )
+        if done:
             messages.success(
                 request,
                 _("#%(id)s merged into #%(into)s; its asks count there now.")
@@ -441,20 +450,18 @@ def request_edit(request, request_id: int):
     stale = None
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.feature_request_edit(
+        done, stale = _attempt(
+            form,
+            lambda: services.feature_request_edit(
                 request=feature,
                 actor=request.user,
                 title=data["title"],
                 description=data["description"],
                 department=data["department"],
                 expected_version=data["version"],
-            )
-        except StaleEdit as error:
-            stale = error.message
-        except DomainError as error:
-            _refuse(form, error)
-        else:
+            ),
+        )
+        if done:
             messages.success(request, _("Feature request saved."))
             return redirect(feature)
     return _render_detail(request, request_id, bound={"edit": form}, stale=stale)
