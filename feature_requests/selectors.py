@@ -35,7 +35,6 @@ CHART_WEEKS = 26
 SOURCE_TICKETS = 20
 WORDS_MAX = 12
 WORD_RE = re.compile(r"\w{2,}")
-TABLE = FeatureRequest._meta.db_table
 
 ORDERINGS = {
     Ordering.ASKS: ("-ask_count", "-id"),
