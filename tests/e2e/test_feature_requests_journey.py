@@ -9,9 +9,6 @@ The browsers speak English so the test does not depend on the state of the trans
 Screenshots of the list, one request and the create page land in /tmp/shots/.
 """
 
-import tempfile
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
@@ -30,7 +27,6 @@ from tickets.models import Department, SupportArea
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
-SHOTS = Path(tempfile.gettempdir()) / "shots"
 REASON = (
     "Das Portal folgt der Systemeinstellung des Browsers; ein eigenes Design ist nicht geplant."
 )
@@ -93,7 +89,6 @@ def scene(alice, bob, tina):
 
 
 def test_find_before_filing_then_review_and_reject(browser, live_server, scene):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     contexts = [browser.new_context(locale="en-US") for _ in range(3)]
     try:
         bob_page, tina_page, bert_page = (context.new_page() for context in contexts)
@@ -133,13 +128,11 @@ def _bob_counts_an_ask(live_server, page, scene):
     expect(suggestion.get_by_test_id("suggestion-reason")).to_contain_text(REASON)
     expect(suggestion).to_contain_text("Rejected")
     page.get_by_label("Note").fill("Kundin fragt, weil es abends blendet.")
-    page.screenshot(path=str(SHOTS / "create_with_suggestions.png"), full_page=True)
 
     suggestion.get_by_role("button", name="That's it: count an ask here").click()
     expect(page.get_by_role("status")).to_contain_text(f"Ask counted on #{dark.pk}")
     expect(page.get_by_test_id("answer")).to_contain_text(REASON)
     expect(page.get_by_test_id("fr-asks")).to_have_text("2")
-    page.screenshot(path=str(SHOTS / "detail_rejected.png"), full_page=True)
     assert FeatureRequest.objects.count() == 2
     ask = Ask.objects.filter(request=dark).latest("id")
     assert (ask.ticket_id, ask.customer_id) == (ticket.pk, scene["erika"].pk)
@@ -148,7 +141,6 @@ def _bob_counts_an_ask(live_server, page, scene):
     card = page.get_by_test_id("fr-ticket-card")
     expect(card.get_by_role("link", name=f"#{dark.pk} Dunkles Design")).to_be_visible()
     expect(card).to_contain_text("Rejected")
-    page.screenshot(path=str(SHOTS / "ticket_card.png"), full_page=True)
 
 
 def _tina_passes_to_billing(live_server, page, scene):
@@ -157,7 +149,6 @@ def _tina_passes_to_billing(live_server, page, scene):
     page.get_by_role("navigation", name="Main navigation").get_by_role(
         "link", name="Feature requests"
     ).click()
-    page.screenshot(path=str(SHOTS / "list.png"), full_page=True)
     page.get_by_test_id("queue-qm").click()
     table = page.get_by_test_id("fr-table")
     expect(table).to_contain_text("Rechnung wieder per Post")
@@ -168,7 +159,6 @@ def _tina_passes_to_billing(live_server, page, scene):
     expect(page.get_by_role("status")).to_contain_text(
         "Status set to “Review by quality management”"
     )
-    page.screenshot(path=str(SHOTS / "detail_decision.png"), full_page=True)
     page.get_by_label("Department that reviews it").select_option(label="Billing")
     page.get_by_role("button", name="Pass to the department").click()
     expect(page.get_by_role("status")).to_contain_text("Review by the department")
@@ -198,5 +188,4 @@ def _bert_rejects(live_server, page, scene):
     expect(answer).to_contain_text("Answer for customers")
     expect(answer).to_contain_text(BILLING_REASON)
     expect(answer).to_contain_text("Bert Brandt")
-    page.screenshot(path=str(SHOTS / "detail_bert_rejected.png"), full_page=True)
     assert FeatureRequest.objects.get(pk=paper.pk).status == Status.REJECTED
