@@ -495,10 +495,12 @@ def _act(*, warned: set[int], breached: set[int], now: datetime) -> None:
             events.append(_event_row(ticket, "sla.warning", {**data, "late": late}, now))
             if not late:
                 recipients = [ticket.assignee] if ticket.assignee_id else department_leads
-                notices += _notices(recipients, ticket, NotificationKind.SLA_WARNING, data, now)
+                kind = NotificationKind.SLA_WARNING
+                notices += _notices(recipients, kind, data, now, ticket=ticket)
         if clock.pk in breached:
             events.append(_event_row(ticket, "sla.breached", data, now))
-            notices += _notices(department_leads, ticket, NotificationKind.SLA_BREACHED, data, now)
+            kind = NotificationKind.SLA_BREACHED
+            notices += _notices(department_leads, kind, data, now, ticket=ticket)
             if clock.policy.breach_raises_priority:
                 raise_ids.add(ticket.pk)
             if clock.policy.breach_moves_up and ticket.queue.line == 1:
@@ -523,13 +525,14 @@ def _event_row(ticket: Ticket, kind: str, data: dict, now: datetime) -> TicketEv
     return TicketEvent(ticket_id=ticket.pk, kind=kind, actor_id=None, data=data, created_at=now)
 
 
-def _notices(recipients, ticket: Ticket, kind: str, data: dict, now: datetime):
+def _notices(recipients, kind: str, data: dict, now: datetime, **about):
+    """One notice per person (None and repeats skipped), about a ticket or feature request."""
     seen = set()
     for user in recipients:
         if user is None or user.pk in seen:
             continue
         seen.add(user.pk)
-        yield Notification(recipient=user, ticket=ticket, kind=kind, data=data, created_at=now)
+        yield Notification(recipient=user, kind=kind, data=data, created_at=now, **about)
 
 
 def _team_leads(department_ids: set[int]) -> dict[int, list]:
@@ -700,21 +703,10 @@ def notices_create(
     *, recipients, kind: str, data: dict, now: datetime, ticket=None, feature_request=None
 ) -> list[Notification]:
     """In-app notices to each recipient once, mailed after commit (e.g. a review reopened)."""
-    notices = [
-        Notification(
-            recipient=user,
-            ticket=ticket,
-            feature_request=feature_request,
-            kind=kind,
-            data=data,
-            created_at=now,
-        )
-        for user in {user.pk: user for user in recipients}.values()
-    ]
-    created = Notification.objects.bulk_create(notices)
-    ids = [notice.pk for notice in created if notice.pk]
-    if ids:
-        transaction.on_commit(lambda: _enqueue_mail(ids))
+    about = {"ticket": ticket, "feature_request": feature_request}
+    created = Notification.objects.bulk_create(_notices(recipients, kind, data, now, **about))
+    if created:
+        transaction.on_commit(partial(_enqueue_mail, [notice.pk for notice in created]))
     return created
 
 

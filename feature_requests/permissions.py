@@ -94,14 +94,17 @@ def requests_visible_to(user) -> QuerySet[FeatureRequest]:
     return FeatureRequest.objects.all() if can_use(user) else FeatureRequest.objects.none()
 
 
-def feature_request_for(user, request_id: int, *, decide: bool = False) -> FeatureRequest:
+def feature_request_for(
+    user, request_id: int, *, decide: bool = False, queryset: QuerySet | None = None
+) -> FeatureRequest:
     """The request with that id; 404 for missing and for users who see none; 403 when the
-    user may read it but not decide it."""
+    user may read it but not decide it. `queryset` adds what the caller reads with it."""
     if not 0 < request_id <= MAX_ID:
         raise Http404
-    request = get_object_or_404(
-        requests_visible_to(user).select_related("merged_into"), pk=request_id
-    )
+    visible = requests_visible_to(user)
+    # The caller's queryset first: `&` keeps the left side's select_related.
+    visible = queryset & visible if queryset is not None else visible.select_related("merged_into")
+    request = get_object_or_404(visible, pk=request_id)
     if decide and not can_decide(user, request):
         raise PermissionDenied
     return request

@@ -19,8 +19,6 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, FloatField, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncWeek
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from feature_requests import permissions
@@ -163,14 +161,8 @@ def review_queue_counts(*, user) -> dict[str, int]:
 
 def feature_request_detail(*, user, request_id: int) -> FeatureRequest:
     """The request with the people named on its page (one query); 404 as in permissions."""
-    if not 0 < request_id <= permissions.MAX_ID:
-        raise Http404
-    return get_object_or_404(
-        permissions.requests_visible_to(user).select_related(
-            "created_by", "decided_by", "merged_into"
-        ),
-        pk=request_id,
-    )
+    people = FeatureRequest.objects.select_related("created_by", "decided_by", "merged_into")
+    return permissions.feature_request_for(user, request_id, queryset=people)
 
 
 def event_list(*, request: FeatureRequest) -> list[FeatureRequestEvent]:

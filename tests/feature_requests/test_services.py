@@ -156,7 +156,7 @@ def test_the_workflow_runs_from_new_to_done_with_who_and_when(wish, tina, bert):
 
 
 @pytest.mark.parametrize("old", list(Status))
-def test_only_the_allowed_moves_are_accepted(wish, tina, old, to=Status.DONE):
+def test_only_the_allowed_moves_are_accepted(wish, tina, old):
     FeatureRequest.objects.filter(pk=wish.pk).update(
         status=old,
         reason="Grund" if old == Status.REJECTED else "",
@@ -492,3 +492,12 @@ def test_similar_requests_find_stems_and_typos_but_not_merged(wish, rejected, bo
 
 def test_similar_requests_need_words(wish, bob):
     assert selectors.similar_requests(user=bob, text=" ,.! ") == []
+
+
+def test_the_request_page_reads_request_and_people_in_one_query(
+    wish, bob, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        detail = selectors.feature_request_detail(user=bob, request_id=wish.pk)
+        names = (detail.created_by.username, detail.decided_by, detail.merged_into)
+    assert names == ("bob", None, None)
