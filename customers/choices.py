@@ -22,6 +22,7 @@ class ServiceKind(models.TextChoices):
     VOIP = "voip", _("VoIP")
     HOSTING = "hosting", _("Hosting")
     DOMAIN = "domain", _("Domain")
+    EMAIL = "email", _("E-mail")
 
 
 class ContractStatus(models.TextChoices):

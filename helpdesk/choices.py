@@ -8,9 +8,10 @@ class Role(models.TextChoices):
     AGENT = "agent", _("Agent")
     TEAM_LEAD = "team_lead", _("Team lead")
     MANAGEMENT = "management", _("Management")
+    DISPATCHER = "dispatcher", _("Dispatcher")
     CUSTOMER = "customer", _("Customer")
     INTEGRATION = "integration", _("Integration")
 
 
 # Roles that work in the agent workspace; they never mix with the customer role.
-STAFF_ROLES = frozenset({Role.AGENT, Role.TEAM_LEAD, Role.MANAGEMENT})
+STAFF_ROLES = frozenset({Role.AGENT, Role.TEAM_LEAD, Role.MANAGEMENT, Role.DISPATCHER})

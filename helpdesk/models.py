@@ -11,6 +11,8 @@ SCOPES = {
     "customers:read": _("Read customers, contracts and invoices"),
     "customers:verify": _("Verify callers by phone password"),
     "connections:write": _("Report line state"),
+    "outages:read": _("Read outages"),
+    "outages:write": _("Open, update and resolve outages (network monitoring)"),
     "tickets:read": _("Read tickets, queues and support areas"),
     "tickets:write": _("Create tickets, write messages, escalate, hand off, assign"),
     "sla:read": _("Read business calendars and SLA policies"),

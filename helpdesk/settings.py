@@ -181,6 +181,22 @@ CELERY_BEAT_SCHEDULE["feature-requests-rereview"] = {
     "schedule": 600.0,
     "options": {"expires": 600.0},
 }
+# Outages: tickets resolved (and mails written) per batch when an outage is resolved.
+OUTAGE_BATCH_SIZE = env_int("OUTAGE_BATCH_SIZE", 500, minimum=1)
+CELERY_BEAT_SCHEDULE["outages-resume"] = {
+    # Resolutions and notices enqueue their own batches; this restarts what a lost
+    # worker or broker left unfinished.
+    "task": "tickets.tasks.outages_work_resume_task",
+    "schedule": 300.0,
+    "options": {"expires": 300.0},
+}
+# Technician visits: how many days ahead each region's standard windows are opened.
+VISIT_WINDOW_DAYS_AHEAD = env_int("VISIT_WINDOW_DAYS_AHEAD", 21, minimum=1)
+CELERY_BEAT_SCHEDULE["visit-windows-fill"] = {
+    "task": "tickets.tasks.visit_windows_fill_task",
+    "schedule": 3600.0 * 6,
+    "options": {"expires": 3600.0},
+}
 # /healthz reports the SLA timer as behind when something has been due this long unfired.
 SLA_TIMER_LAG_ALERT = timedelta(seconds=env_int("SLA_TIMER_LAG_ALERT_SECONDS", 300, minimum=30))
 # The beat tick is "stale" on /healthz when the health task has not run for this long.

@@ -8,6 +8,8 @@ class OutboundKind(models.TextChoices):
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
     REPLY = "reply", _("Reply")
     STATUS = "status", _("Status change")
+    OUTAGE = "outage", _("Outage notice")
+    APPOINTMENT = "appointment", _("Technician visit")
 
 
 class OutboundState(models.TextChoices):

@@ -113,6 +113,59 @@ def _portal_link(ticket) -> str:
     return settings.SITE_URL + reverse("portal_tickets:ticket-detail", args=[ticket.reference])
 
 
+def _render(
+    *,
+    ticket,
+    kind: str,
+    subject: str,
+    context: dict,
+    ticket_message=None,
+    now=None,
+    in_reply_to: str = "",
+    references: str = "",
+) -> OutboundMail | None:
+    """One unsaved outbox row rendered in the customer's language; None without address."""
+    address = _address_of(ticket)
+    if not address:
+        return None
+    language = _language_of(ticket)
+    with translation.override(language):
+        context = {
+            "ticket": ticket,
+            "customer": ticket.customer,
+            "portal_link": _portal_link(ticket),
+            "LANGUAGE_CODE": language,
+            **context,
+        }
+        subject_line = header_safe(f"[#{ticket.reference}] {subject}")
+        body_text = render_to_string(f"mail/{kind}.txt", context)
+        body_html = render_to_string(f"mail/{kind}.html", context)
+    return OutboundMail(
+        ticket=ticket,
+        ticket_message=ticket_message,
+        kind=kind,
+        to_address=address,
+        language=language,
+        subject=subject_line,
+        body_text=body_text,
+        body_html=body_html,
+        message_id=_new_message_id(ticket.reference, kind),
+        in_reply_to=in_reply_to,
+        references=references,
+        created_at=now or timezone.now(),
+        next_attempt_at=now or timezone.now(),
+    )
+
+
+def _send_after_commit(mail_ids: list[int]) -> None:
+    from mail import tasks  # tasks import services: import here, not at module level
+
+    for mail_id in mail_ids:
+        transaction.on_commit(
+            partial(helpdesk_services.task_enqueue, tasks.outbound_mail_send_task, mail_id)
+        )
+
+
 def _queue(
     *,
     ticket,
@@ -129,42 +182,21 @@ def _queue(
     `first` says the ticket has no mail yet (it is being created), which saves a query;
     `answering` is then the Message-ID of the customer's mail that opened it, if any.
     """
-    address = _address_of(ticket)
-    if not address:
+    if not _address_of(ticket):
         return None
-    language = _language_of(ticket)
     in_reply_to, references = (answering, answering) if first else _thread_of(ticket)
-    with translation.override(language):
-        context = {
-            "ticket": ticket,
-            "customer": ticket.customer,
-            "portal_link": _portal_link(ticket),
-            "LANGUAGE_CODE": language,
-            **context,
-        }
-        subject_line = header_safe(f"[#{ticket.reference}] {subject}")
-        body_text = render_to_string(f"mail/{kind}.txt", context)
-        body_html = render_to_string(f"mail/{kind}.html", context)
-    outbound = OutboundMail.objects.create(
+    outbound = _render(
         ticket=ticket,
-        ticket_message=ticket_message,
         kind=kind,
-        to_address=address,
-        language=language,
-        subject=subject_line,
-        body_text=body_text,
-        body_html=body_html,
-        message_id=_new_message_id(ticket.reference, kind),
+        subject=subject,
+        context=context,
+        ticket_message=ticket_message,
+        now=now,
         in_reply_to=in_reply_to,
         references=references,
-        created_at=now or timezone.now(),
-        next_attempt_at=now or timezone.now(),
     )
-    from mail import tasks  # tasks import services: import here, not at module level
-
-    transaction.on_commit(
-        partial(helpdesk_services.task_enqueue, tasks.outbound_mail_send_task, outbound.pk)
-    )
+    outbound.save()
+    _send_after_commit([outbound.pk])
     return outbound
 
 
@@ -228,6 +260,58 @@ def ticket_status_mail_queue(*, ticket, old: str, new: str, actor):
             "reopen_days": settings.TICKET_REOPEN_DAYS,
         }
     return _queue(ticket=ticket, kind=OutboundKind.STATUS, subject=subject, context=context)
+
+
+def outage_mails_queue(*, tickets, outage, text: str, resolved: bool, now: datetime) -> int:
+    """Tell the customers of a batch of linked tickets about an outage; one insert.
+
+    Mass mail for up to a batch of tickets: rendered one by one in each customer's
+    language, stored with one bulk insert, sent by one task each after commit. These mails
+    carry no In-Reply-To: reading each ticket's thread would cost a query per ticket, and
+    the [#reference] in the subject still files them under the request.
+    """
+    rows = []
+    for ticket in tickets:
+        with translation.override(_language_of(ticket)):
+            if resolved:
+                subject = _("Outage resolved: %(title)s") % {"title": outage.title}
+            else:
+                subject = _("Outage update: %(title)s") % {"title": outage.title}
+        row = _render(
+            ticket=ticket,
+            kind=OutboundKind.OUTAGE,
+            subject=subject,
+            context={"outage": outage, "text": text, "resolved": resolved},
+            now=now,
+        )
+        if row is not None:
+            rows.append(row)
+    OutboundMail.objects.bulk_create(rows)
+    _send_after_commit([row.pk for row in rows])
+    return len(rows)
+
+
+def appointment_mail_queue(*, appointment, event: str) -> OutboundMail | None:
+    """Confirm, move, cancel or apologise for a technician visit to the customer.
+
+    `event` is one of booked, proposed, rescheduled, cancelled, missed.
+    """
+    ticket = appointment.ticket
+    with translation.override(_language_of(ticket)):
+        subjects = {
+            "booked": _("Technician visit confirmed"),
+            "proposed": _("Technician visit proposed"),
+            "rescheduled": _("Technician visit moved"),
+            "cancelled": _("Technician visit cancelled"),
+            "missed": _("Technician visit missed"),
+        }
+        subject = f"{subjects[event]}: {ticket.subject}"
+    return _queue(
+        ticket=ticket,
+        kind=OutboundKind.APPOINTMENT,
+        subject=subject,
+        context={"appointment": appointment, "window": appointment.window, "event": event},
+    )
 
 
 # --- Sending ------------------------------------------------------------------------------

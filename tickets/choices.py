@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Line(models.IntegerChoices):
@@ -61,3 +62,59 @@ class MessageKind(models.TextChoices):
 
 
 PUBLIC_MESSAGE_KINDS = frozenset({MessageKind.CUSTOMER, MessageKind.REPLY})
+
+
+# --- Outages and technician visits ------------------------------------------------------
+
+
+class OutageStatus(models.TextChoices):
+    INVESTIGATING = "investigating", _("Investigating")
+    IDENTIFIED = "identified", _("Identified")
+    MONITORING = "monitoring", _("Monitoring")
+    RESOLVED = "resolved", pgettext_lazy("outage status", "Resolved")
+
+
+# An outage moves freely between the working statuses; "resolved" is final (a new outage
+# is opened if it comes back, so the resolved one's notices stay true).
+OUTAGE_ACTIVE = frozenset(
+    {OutageStatus.INVESTIGATING, OutageStatus.IDENTIFIED, OutageStatus.MONITORING}
+)
+OUTAGE_MOVES: dict[str, set[str]] = {
+    status: set(OutageStatus.values) - {status} for status in OUTAGE_ACTIVE
+} | {OutageStatus.RESOLVED: set()}
+
+
+class AppointmentStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DONE = "done", pgettext_lazy("appointment status", "Done")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", pgettext_lazy("appointment status", "Cancelled")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+
+
+# A proposed or confirmed visit holds a place in its window; the rest are history.
+APPOINTMENT_ACTIVE = frozenset({AppointmentStatus.PROPOSED, AppointmentStatus.CONFIRMED})
+APPOINTMENT_MOVES: dict[str, set[str]] = {
+    AppointmentStatus.PROPOSED: {
+        AppointmentStatus.CONFIRMED,
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.RESCHEDULED,
+    },
+    AppointmentStatus.CONFIRMED: {
+        AppointmentStatus.DONE,
+        AppointmentStatus.MISSED,
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.RESCHEDULED,
+    },
+    AppointmentStatus.DONE: set(),
+    AppointmentStatus.MISSED: set(),
+    AppointmentStatus.CANCELLED: set(),
+    AppointmentStatus.RESCHEDULED: set(),
+}
+
+
+class MissedReason(models.TextChoices):
+    CUSTOMER_ABSENT = "customer_absent", _("Customer was not at home")
+    TECHNICIAN_LEFT_EARLY = "technician_left_early", _("Technician left before the customer arrived")
+    TECHNICIAN_NO_SHOW = "technician_no_show", _("Technician did not come")

@@ -16,12 +16,17 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.choices import Language
 from tickets.choices import (
+    APPOINTMENT_ACTIVE,
     DONE_STATUSES,
+    OUTAGE_ACTIVE,
     OPEN_STATUSES,
     PUBLIC_MESSAGE_KINDS,
     Channel,
+    AppointmentStatus,
     Line,
     MessageKind,
+    MissedReason,
+    OutageStatus,
     Priority,
     Status,
 )
@@ -218,6 +223,19 @@ class Ticket(models.Model):
     )
     sla_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
     sla_warn_at = models.DateTimeField(null=True, blank=True)
+    # The mass incident this request belongs to; resolving the outage resolves it.
+    outage = models.ForeignKey(
+        "tickets.Outage",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        null=True,
+        blank=True,
+        verbose_name=_("outage"),
+        db_index=False,  # ticket_outage below, only over linked tickets
+    )
+    # The customer's lines as the agent saw them when the ticket was opened (kind,
+    # identifier, state, last sync, drops), so later readers see what the agent saw.
+    line_snapshot = models.JSONField(_("line status at creation"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -247,6 +265,10 @@ class Ticket(models.Model):
                 fields=["queue", "sla_due_at", "id"],
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
                 name="ticket_queue_deadline",
+            ),
+            # An outage's linked tickets in id order: its page and the batched resolution.
+            models.Index(
+                fields=["outage", "id"], condition=Q(outage__isnull=False), name="ticket_outage"
             ),
         ]
 
@@ -421,3 +443,306 @@ class TextModule(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("tickets:text-module-edit", args=[self.pk])
+
+
+# --- Outages --------------------------------------------------------------------------------
+
+
+class Outage(models.Model):
+    """A mass incident: services down in an area of postal codes.
+
+    Changed only through `tickets.services.outages`. The area is kept twice: as the agent
+    or monitoring typed it (`area`) and as postal-code ranges (`OutageArea`), which the
+    check on a customer page reads through an index.
+    """
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    services = models.JSONField(_("affected services"), default=list)  # ServiceKind values
+    area = models.TextField(_("affected postal codes"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=OutageStatus.choices,
+        default=OutageStatus.INVESTIGATING,
+    )
+    started_at = models.DateTimeField(_("start"), default=timezone.now)
+    expected_end_at = models.DateTimeField(_("expected end"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # Set when every linked ticket was resolved after the outage was; until then the
+    # batched resolution still has work (a beat pass resumes it after a lost worker).
+    tickets_resolved_at = models.DateTimeField(null=True, blank=True)
+    # The network monitoring's own incident id: a repeated report finds this outage.
+    external_id = models.CharField(_("monitoring id"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("outage")
+        verbose_name_plural = _("outages")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="outage_external_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=OutageStatus.RESOLVED, resolved_at__isnull=False)
+                | (~Q(status=OutageStatus.RESOLVED) & Q(resolved_at__isnull=True)),
+                name="outage_resolved_at_with_status",
+            ),
+        ]
+        indexes = [
+            # The active outages: a handful, read on every customer and ticket page.
+            models.Index(
+                fields=["started_at"],
+                condition=Q(status__in=sorted(OUTAGE_ACTIVE)),
+                name="outage_active",
+            ),
+            # Resolved outages whose tickets are still being resolved (the resume pass).
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(resolved_at__isnull=False, tickets_resolved_at__isnull=True),
+                name="outage_tickets_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("outages:outage-detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in OUTAGE_ACTIVE
+
+    def service_labels(self) -> list[str]:
+        from customers.choices import ServiceKind
+
+        return [str(ServiceKind(kind).label) for kind in self.services if kind in ServiceKind]
+
+    def covers(self, postal_code: str) -> bool:
+        """Whether a postal code lies in the area (uses the prefetched ranges)."""
+        return any(part.first <= postal_code <= part.last for part in self.areas.all())
+
+
+class OutageArea(models.Model):
+    """One range of postal codes of an outage (a single code is a range of one)."""
+
+    outage = models.ForeignKey(
+        Outage, on_delete=models.CASCADE, related_name="areas", db_index=False
+    )
+    first = models.CharField(max_length=5)
+    last = models.CharField(max_length=5)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(first__lte=models.F("last")), name="outage_area_order")
+        ]
+        indexes = [models.Index(fields=["outage", "first", "last"], name="outage_area_range")]
+
+    def __str__(self) -> str:
+        return self.first if self.first == self.last else f"{self.first}-{self.last}"
+
+
+class OutageUpdate(models.Model):
+    """A progress report on an outage; with `notify` it is mailed to the linked customers."""
+
+    outage = models.ForeignKey(
+        Outage, on_delete=models.PROTECT, related_name="updates", db_index=False
+    )
+    text = models.TextField(_("text"))
+    status = models.CharField(_("status"), max_length=16, choices=OutageStatus.choices)
+    expected_end_at = models.DateTimeField(_("expected end"), null=True, blank=True)
+    notify = models.BooleanField(_("notify customers"), default=False)
+    # The batched notification's progress: the last ticket id mailed and when it finished.
+    notified_through = models.PositiveBigIntegerField(default=0)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outage update")
+        verbose_name_plural = _("outage updates")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["outage", "created_at"], name="outage_update_outage"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notify=True, notified_at__isnull=True),
+                name="outage_update_unsent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outage_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- Technician visits ----------------------------------------------------------------------
+
+
+class VisitRegion(models.Model):
+    """An area technicians serve, with the day's standard time windows.
+
+    Regions are few (tens), so a customer's region is found by matching the postal code
+    against each region's ranges in Python after one small query.
+    """
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    area = models.TextField(_("postal codes"))
+    # Parsed from `area`: [[first, last], …] five-digit strings.
+    ranges = models.JSONField(default=list, editable=False)
+    # The standard windows the calendar is filled with: [["08:00", "12:00", 3], …].
+    default_windows = models.JSONField(_("standard windows"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("visit region")
+        verbose_name_plural = _("visit regions")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def covers(self, postal_code: str) -> bool:
+        return any(first <= postal_code <= last for first, last in self.ranges)
+
+
+class Technician(models.Model):
+    """Someone who visits customers: our own staff, or a subcontractor's (company set)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    company = models.CharField(_("subcontractor"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    regions = models.ManyToManyField(VisitRegion, related_name="technicians", blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("technician")
+        verbose_name_plural = _("technicians")
+        ordering = ["company", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company})" if self.company else self.name
+
+    @property
+    def is_subcontractor(self) -> bool:
+        return bool(self.company)
+
+
+class VisitWindow(models.Model):
+    """A time window on one day in one region with room for `capacity` visits.
+
+    `booked` counts the proposed and confirmed visits in it; a booking raises it with a
+    guarded UPDATE (`booked < capacity`), so two agents cannot both take the last place,
+    and the database refuses a count above the capacity whatever the code does.
+    """
+
+    region = models.ForeignKey(
+        VisitRegion, on_delete=models.PROTECT, related_name="windows", db_index=False
+    )
+    date = models.DateField(_("date"))
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+    capacity = models.PositiveSmallIntegerField(_("capacity"))
+    booked = models.PositiveSmallIntegerField(_("booked"), default=0)
+
+    class Meta:
+        verbose_name = _("time window")
+        verbose_name_plural = _("time windows")
+        ordering = ["date", "starts", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "date", "starts"], name="one_window_per_start"),
+            models.CheckConstraint(condition=Q(starts__lt=models.F("ends")), name="window_order"),
+            models.CheckConstraint(
+                condition=Q(booked__lte=models.F("capacity")), name="window_not_overbooked"
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "starts"], name="window_day")]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.date:%d.%m.%Y} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+    def starts_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.date, self.starts))
+
+    def ends_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.date, self.ends))
+
+
+class Appointment(models.Model):
+    """A technician visit for a tech ticket in one time window; changed through services."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("ticket")
+    )
+    window = models.ForeignKey(
+        VisitWindow, on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
+    technician = models.ForeignKey(
+        Technician,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("technician"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.CONFIRMED,
+    )
+    # A rebooking after a missed visit: shown first to the dispatcher.
+    is_priority = models.BooleanField(_("priority"), default=False)
+    rebooking_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("note for the technician"), blank=True)
+    missed_reason = models.CharField(
+        _("why missed"), max_length=24, choices=MissedReason.choices, blank=True
+    )
+    outcome = models.TextField(_("outcome"), blank=True)
+    move_requested_at = models.DateTimeField(_("move requested"), null=True, blank=True)
+    move_request = models.TextField(_("customer's wish"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("technician visit")
+        verbose_name_plural = _("technician visits")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One visit at a time per ticket: a second one is a rescheduling.
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(status__in=sorted(APPOINTMENT_ACTIVE)),
+                name="one_active_visit_per_ticket",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=AppointmentStatus.MISSED) | Q(missed_reason=""),
+                name="visit_missed_reason_only_when_missed",
+            ),
+        ]
+        indexes = [models.Index(fields=["window", "status"], name="visit_window")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.window}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in APPOINTMENT_ACTIVE

@@ -9,6 +9,13 @@
 - Missing and not-yours both give 404, so references cannot be probed.
 - Text modules: team leads manage those of their departments, management all of them;
   everyone who works a ticket inserts the modules of its department and their own.
+- Outages: every workspace user sees them and links tickets they may work; the tech
+  department, team leads, dispatchers and management open, update and resolve them.
+  Customers see only outages that affect them (portal) and the public status page.
+- Technician visits: tickets of the tech department only. Whoever may work the ticket
+  books, moves and cancels its visit; dispatchers (and tech team leads, management)
+  also run the day plan: technicians, done, missed, time windows. A customer sees,
+  confirms, cancels or asks to move the visits of their own tickets.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -21,13 +28,18 @@ from helpdesk.choices import Role
 from tickets.choices import PUBLIC_MESSAGE_KINDS
 from tickets.models import (
     Agent,
+    Appointment,
     Attachment,
     Department,
+    Outage,
     Queue,
     TextModule,
     Ticket,
     TicketMessage,
 )
+
+# The department whose tickets may book technician visits and who runs the network.
+TECH_DEPARTMENT = "tech"
 
 
 def sees_everything(user) -> bool:
@@ -200,3 +212,80 @@ def text_module_department_ids_for(user, ticket: Ticket) -> list[int]:
     if not can_work(user, ticket):
         return []
     return sorted({ticket.queue.department_id, *department_ids_of(user)})
+
+
+# --- Outages ------------------------------------------------------------------------------
+
+
+def _in_tech(user) -> bool:
+    agent = agent_of(user)
+    return bool(agent) and any(d.slug == TECH_DEPARTMENT for d in agent.departments.all())
+
+
+def can_manage_outages(user) -> bool:
+    """Open, update and resolve outages (integrations: by their token's scope)."""
+    if roles.is_integration(user):
+        return True
+    if not roles.is_staff_member(user):
+        return False
+    leads = {Role.MANAGEMENT, Role.TEAM_LEAD, Role.DISPATCHER}
+    return bool(leads & roles.roles_of(user)) or _in_tech(user)
+
+
+def ensure_can_manage_outages(user) -> None:
+    if not can_manage_outages(user):
+        raise PermissionDenied
+
+
+def outage_for(user, outage_id: int, queryset: QuerySet[Outage] | None = None) -> Outage:
+    """An outage for the workspace or an integration; customers go through the portal."""
+    if not (roles.is_staff_member(user) or roles.is_integration(user)):
+        raise Http404
+    return get_object_or_404(queryset if queryset is not None else Outage.objects, pk=outage_id)
+
+
+# --- Technician visits --------------------------------------------------------------------
+
+
+def can_dispatch(user) -> bool:
+    """Run the day plan: technicians, done/missed, time windows."""
+    if not roles.is_staff_member(user):
+        return False
+    held = roles.roles_of(user)
+    if Role.DISPATCHER in held or Role.MANAGEMENT in held:
+        return True
+    return Role.TEAM_LEAD in held and _in_tech(user)
+
+
+def ensure_can_dispatch(user) -> None:
+    if not can_dispatch(user):
+        raise PermissionDenied
+
+
+def can_book_visit(user, ticket: Ticket) -> bool:
+    """Book, move or cancel a visit: tech tickets, for whoever may work them."""
+    if ticket.queue.department.slug != TECH_DEPARTMENT:
+        return False
+    return can_work(user, ticket) or can_dispatch(user)
+
+
+def ensure_can_book_visit(user, ticket: Ticket) -> None:
+    if not can_book_visit(user, ticket):
+        raise PermissionDenied
+
+
+def appointment_for(user, appointment_id: int) -> Appointment:
+    """A visit on a ticket the user may see (404 otherwise), with what its pages show."""
+    queryset = Appointment.objects.select_related(
+        "window__region", "technician", "ticket__customer", "ticket__queue__department"
+    )
+    return get_object_or_404(
+        queryset, pk=appointment_id, ticket__in=tickets_visible_to(user)
+    )
+
+
+def own_appointment(user, appointment_id: int) -> Appointment:
+    """A portal customer's own visit (404 for anything else, staff included)."""
+    if not roles.can_use_portal(user):
+        raise Http404
+    return appointment_for(user, appointment_id)

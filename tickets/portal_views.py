@@ -16,6 +16,7 @@ from helpdesk import permissions as roles
 from helpdesk.errors import DomainError
 from tickets import permissions, portal_forms, selectors, services
 from tickets.choices import Channel, Status
+from tickets.selectors import visits as visit_selectors
 
 # The reference of the request just opened in this session: its page greets it once.
 RECEIVED_SESSION_KEY = "portal_tickets_received"
@@ -104,6 +105,8 @@ def _detail_page(request, ticket, reply_form, *, status: int = 200):
         "can_reply": ticket.accepts_customer_message(timezone.now()),
         "reopen_until": ticket.reopen_until(),
         "just_received": request.session.pop(RECEIVED_SESSION_KEY, None) == ticket.reference,
+        "outage": ticket.outage,  # the outage this request belongs to (select_related)
+        "visits": visit_selectors.ticket_visits(ticket=ticket),
     }
     return render(request, "tickets/portal/detail.html", context, status=status)
 

@@ -337,8 +337,8 @@ def test_cancelling_records_the_request_end_date_and_an_event(
     client.force_login(alice)
     expected = alice_contract.earliest_end(notice_given_on=timezone.localdate())
     # The cancellation and the contracts department's ticket (reference number, ticket,
-    # first message, events, SLA clocks) are written in one transaction.
-    with django_assert_max_num_queries(27):
+    # first message, events, SLA clocks, line-status snapshot) are written in one transaction.
+    with django_assert_max_num_queries(28):
         response = client.post(reverse("portal-contract-cancel", args=[alice_contract.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("portal-contracts")

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.choices import Language
+from customers.choices import Language, ServiceKind
 from customers.models import Customer
 from escalation import services as sla
 from helpdesk import permissions as roles
@@ -289,6 +289,22 @@ def _message_add(
 # --- Creating tickets and writing messages ---------------------------------------------
 
 
+def line_snapshot(customer: Customer) -> list[dict]:
+    """The customer's lines as network monitoring last reported them (one query)."""
+    return [
+        {
+            "kind": line.kind,
+            "identifier": line.identifier,
+            "state": line.state,
+            "last_sync_at": line.last_sync_at.isoformat() if line.last_sync_at else None,
+            "sync_drops_24h": line.sync_drops_24h,
+            "flapping": line.has_unstable_sync,
+            "reported_at": line.state_reported_at.isoformat() if line.state_reported_at else None,
+        }
+        for line in customer.connections.exclude(kind__in=[ServiceKind.DOMAIN, ServiceKind.EMAIL]).order_by("kind", "id")
+    ]
+
+
 @transaction.atomic
 def ticket_create(
     *,
@@ -304,6 +320,7 @@ def ticket_create(
     now: datetime | None = None,
     acknowledge: bool = True,
     body_html: str = "",
+    outage=None,
 ) -> Ticket:
     """Open a ticket in the support area's first queue with the request as first message.
 
@@ -311,6 +328,8 @@ def ticket_create(
     is still the customer's message (shown to them in the portal). `acknowledge=False`
     sends no acknowledgement mail (a call solved while the customer is on the line).
     `body_html` is the sanitised HTML part of an inbound e-mail, `body` its text.
+    `outage` links the new ticket to an active outage the agent accepted as its cause.
+    The customer's lines are copied onto the ticket as they are now (`line_snapshot`).
     """
     now = now or timezone.now()
     subject = _clean_subject(subject)
@@ -323,6 +342,8 @@ def ticket_create(
         raise DomainError(_("This support area is no longer in use."), field="support_area")
     if customer is None and not contact_email:
         raise DomainError(_("A ticket needs a customer or a contact e-mail."), field="customer")
+    if outage is not None and not outage.is_active:
+        raise DomainError(_("This outage is already resolved."), field="outage")
     ticket = Ticket.objects.create(
         reference=reference_next(year=timezone.localtime(now).year),
         customer=customer,
@@ -336,6 +357,8 @@ def ticket_create(
         created_at=now,
         updated_at=now,
         last_message_at=now,
+        outage=outage,
+        line_snapshot=line_snapshot(customer) if customer else [],
     )
     _message_add(
         ticket=ticket,
@@ -357,6 +380,7 @@ def ticket_create(
             "queue": ticket.queue_id,
             "support_area": support_area.pk,
             "priority": priority,
+            **({"outage": outage.pk} if outage else {}),
         },
         now=now,
     )

@@ -80,7 +80,7 @@ AGES: dict[str, timedelta] = {
 def ticket_queryset() -> QuerySet[Ticket]:
     """Tickets with what every list row shows, joined in the same query."""
     return Ticket.objects.select_related(
-        "customer", "queue__department", "support_area", "assignee", "sla_policy"
+        "customer", "queue__department", "support_area", "assignee", "sla_policy", "outage"
     )
 
 
