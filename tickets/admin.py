@@ -4,20 +4,29 @@ Tickets change only through `tickets.services` (events, version checks), so the 
 shows them but neither edits nor deletes them.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.admin import ReadOnlyAdmin
+from helpdesk.errors import DomainError
 from tickets import services
 from tickets.models import (
     Agent,
+    Appointment,
     Department,
+    Outage,
     Queue,
     SupportArea,
+    Technician,
     TextModule,
     Ticket,
     TicketEvent,
+    VisitRegion,
+    VisitWindow,
 )
+from tickets.services import outages, visits
 
 
 class QueueInline(admin.TabularInline):
@@ -106,3 +115,78 @@ class TextModuleAdmin(ReadOnlyAdmin):
     def restore(self, request, queryset):
         for module in queryset.filter(is_active=False):
             services.text_module_restore(module=module, actor=request.user)
+
+
+# --- Outages and technician visits ----------------------------------------------------------
+
+
+@admin.register(Outage)
+class OutageAdmin(ReadOnlyAdmin):
+    """Outages are opened, updated and resolved in the workspace or by network monitoring."""
+
+    list_display = ["title", "status", "started_at", "expected_end_at", "resolved_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "=external_id"]
+
+
+class VisitRegionForm(forms.ModelForm):
+    class Meta:
+        model = VisitRegion
+        fields = ["name", "area", "default_windows", "is_active"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            outages.postal_ranges_parse(data.get("area", ""))
+            visits.default_windows_clean(data.get("default_windows"))
+        except DomainError as error:
+            raise ValidationError({error.field or "area": error.message}) from None
+        return data
+
+
+@admin.register(VisitRegion)
+class VisitRegionAdmin(admin.ModelAdmin):
+    """Regions: postal codes and the standard windows the calendar is filled with daily."""
+
+    form = VisitRegionForm
+    list_display = ["name", "area", "default_windows", "is_active"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        visits.visit_region_save(
+            name=data["name"],
+            area=data["area"],
+            default_windows=data["default_windows"],
+            region=obj,
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # windows and visits point at regions; switch one off instead
+
+
+@admin.register(Technician)
+class TechnicianAdmin(admin.ModelAdmin):
+    list_display = ["name", "company", "phone", "is_active"]
+    list_filter = ["is_active", "regions"]
+    search_fields = ["name", "company"]
+    filter_horizontal = ["regions"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(VisitWindow)
+class VisitWindowAdmin(ReadOnlyAdmin):
+    """Windows are added and resized by dispatchers in the workspace (checks there)."""
+
+    list_display = ["region", "date", "starts", "ends", "capacity", "booked"]
+    list_filter = ["region"]
+    date_hierarchy = "date"
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "window", "technician", "status", "is_priority"]
+    list_filter = ["status", "is_priority"]
+    list_select_related = ["ticket", "window__region", "technician"]
+    search_fields = ["=ticket__reference"]

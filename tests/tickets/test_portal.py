@@ -443,7 +443,7 @@ def test_the_request_page_needs_the_same_queries_for_1_and_30_messages(
     with django_assert_num_queries(one):
         response = alice_client.get(path)
     assert page_of(response).count('data-testid="message"') == 30
-    assert one <= 6  # session, user, roles, ticket, messages, attachments
+    assert one <= 7  # session, user, roles, ticket (with its outage), messages, attachments, visits
 
 
 # --- Replies ----------------------------------------------------------------------------

@@ -341,6 +341,17 @@ EVENT_TITLES = {
     "sla.recomputed": lambda: _("SLA deadlines recomputed"),
     "sla.warning": lambda: _("SLA warning"),
     "sla.breached": lambda: _("SLA breached"),
+    "ticket.outage_linked": lambda: _("Linked to an outage"),
+    "ticket.outage_unlinked": lambda: _("Unlinked from the outage"),
+    "outage.customer_notified": lambda: _("Customer told about the outage"),
+    "visit.booked": lambda: _("Technician visit booked"),
+    "visit.rescheduled": lambda: _("Technician visit moved"),
+    "visit.confirmed": lambda: _("Technician visit confirmed"),
+    "visit.cancelled": lambda: _("Technician visit cancelled"),
+    "visit.move_requested": lambda: _("Customer asks to move the visit"),
+    "visit.done": lambda: _("Technician visit done"),
+    "visit.missed": lambda: _("Technician visit missed"),
+    "visit.technician_set": lambda: _("Technician assigned"),
 }
 # The deadline an SLA event names, shown as its "after" value.
 SLA_DEADLINE_KEYS = ("first_response", "next_update", "resolution", "due_at")
@@ -364,6 +375,10 @@ def _timeline_entry(event: TicketEvent, queues: dict[int, str]) -> dict:
         after = queues.get(data.get("queue"), "")
     elif event.kind.startswith("sla."):
         before, after = _sla_detail(data)
+    elif event.kind == "ticket.outage_linked":
+        after = data.get("title", "")
+    elif event.kind.startswith("visit."):
+        before, after = _visit_detail(data)
     title = EVENT_TITLES.get(event.kind)
     return {
         "kind": event.kind,
@@ -376,6 +391,26 @@ def _timeline_entry(event: TicketEvent, queues: dict[int, str]) -> dict:
         "note": data.get("note", ""),
         "created_at": event.created_at,
     }
+
+
+def _visit_detail(data: dict) -> tuple[str, str]:
+    """(earlier window if moved, the window) of a visit event, for the timeline."""
+
+    def window(values: dict) -> str:
+        if "date" not in values:
+            return ""
+        try:
+            day = formats.date_format(datetime.fromisoformat(values["date"]), "SHORT_DATE_FORMAT")
+        except (KeyError, TypeError, ValueError):
+            return ""
+        return f"{day} {values.get('from', '')}–{values.get('until', '')} ({values.get('region', '')})"
+
+    previous = data.get("previous")
+    before = window(previous) if isinstance(previous, dict) else ""
+    after = window(data)
+    if data.get("technician"):
+        after = data["technician"]
+    return before, after
 
 
 def _sla_detail(data: dict) -> tuple[str, str]:

@@ -49,7 +49,7 @@ def _text(raw: str, *, field: str, required: bool = False) -> str:
 # --- Regions and windows ------------------------------------------------------------------
 
 
-def _pattern_clean(windows) -> list[list]:
+def default_windows_clean(windows) -> list[list]:
     """[["08:00", "12:00", 3], …] → the same, checked: valid times, in order, no overlap."""
     cleaned = []
     for entry in windows or []:
@@ -78,7 +78,7 @@ def visit_region_save(
     """Create or change a region: its postal codes and its standard day of windows."""
     name = _text(name, field="name", required=True)[:80]
     ranges = postal_ranges_parse(area)
-    pattern = _pattern_clean(default_windows)
+    pattern = default_windows_clean(default_windows)
     region = region or VisitRegion()
     region.name = name
     region.area = postal_ranges_text(ranges)
