@@ -6,7 +6,7 @@ PORT ?= 8000
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PORT
 
-.PHONY: run test install install-dev messages lint format lock bench bench-tickets bench-sla bench-calls bench-mail bench-feature-requests clean
+.PHONY: run test install install-dev messages lint format lock bench bench-tickets bench-sla bench-calls bench-mail bench-feature-requests bench-outages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,10 @@ bench-mail: install-dev
 ## make bench-feature-requests: list by asks and "find before you file" at 100k requests, 5M asks (DATABASE_URL as for bench)
 bench-feature-requests: install-dev
 	$(PY) bench/feature_requests.py
+
+## make bench-outages: the outage check on a customer page at 1M customers, resolving 20,000 linked tickets (DATABASE_URL as for bench)
+bench-outages: install-dev
+	$(PY) bench/outages.py
 
 clean:
 	rm -rf $(VENV) var

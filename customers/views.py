@@ -18,6 +18,7 @@ from customers.choices import NoteKind
 from customers.models import Customer
 from helpdesk.errors import DomainError
 from helpdesk.permissions import workspace_required
+from tickets.selectors import outages as outage_selectors
 
 
 def _is_htmx(request) -> bool:
@@ -51,9 +52,16 @@ def _parse_after(raw: str) -> tuple[str, int] | None:
 
 def _detail_context(request, customer: Customer, **extra) -> dict:
     now = timezone.now()
+    overview = selectors.customer_overview(customer=customer)
     return {
         "customer": customer,
-        "overview": selectors.customer_overview(customer=customer),
+        "overview": overview,
+        # The banner of outages at the customer's address: one query, the services come
+        # from the connections the overview already read.
+        "outages": outage_selectors.outages_affecting(
+            postal_code=customer.postal_code,
+            kinds={connection.kind for connection in overview.connections},
+        ),
         "verification": services.verification_state(customer=customer, agent=request.user, now=now),
         "check_form": forms.PhonePasswordCheckForm(),
         "identity_form": forms.IdentityCheckForm(),

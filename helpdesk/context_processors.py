@@ -19,7 +19,12 @@ def navigation(request) -> dict:
         items.append((reverse("tickets:my-tickets"), _("My tickets")))
         items.append((reverse("tickets:ticket-search"), _("Tickets"), ["/agent/tickets/"]))
         items.append((reverse("customers:customer-search"), _("Customers")))
+        items.append((reverse("outages:outage-list"), _("Outages")))
         items.append((reverse("feature_requests:request-list"), _("Feature requests")))
+        # Roles decide without a query; tech agents who only read the plan open it from
+        # a tech ticket's visit card, so other pages need not read their departments.
+        if ticket_permissions.can_dispatch(user):
+            items.append((reverse("visits:day"), _("Visit planning")))
         if ticket_permissions.can_manage_text_modules(user):
             items.append((reverse("tickets:text-module-list"), _("Text modules")))
         items.append((reverse("api-docs"), _("API documentation")))

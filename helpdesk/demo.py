@@ -23,7 +23,7 @@ DEMO_USERS = [
 
 @transaction.atomic
 def seed(*, stdout) -> list[dict]:
-    """Users of every role with a known password; an admin; an integration user with a token."""
+    """Users of every role with a known password; an admin; the integrations with a token."""
     logins = []
     for username, first, last, role, is_staff, where in DEMO_USERS:
         user = _user(username, first_name=first, last_name=last, is_staff=is_staff)
@@ -32,27 +32,40 @@ def seed(*, stdout) -> list[dict]:
     _user("admin", first_name="Ada", last_name="Admin", is_staff=True, is_superuser=True)
     logins.append({"username": "admin", "role": "Superuser", "where": "/admin/"})
 
-    phone, _created = User.objects.get_or_create(username="phone-system")
-    if phone.has_usable_password():
-        phone.set_unusable_password()
-        phone.save(update_fields=["password"])
-    services.user_role_grant(user=phone, role=Role.INTEGRATION)
-    if not ApiToken.objects.filter(user=phone, revoked_at=None).exists():
-        _token, key = services.api_token_create(
-            user=phone,
-            name="Demo phone system",
-            scopes=[
-                "customers:read",
-                "customers:verify",
-                "connections:write",
-                "tickets:read",
-                "tickets:write",
-                "calls:write",
-                "mail:write",
-            ],
-        )
-        stdout.write(f"API token for phone-system (shown once): {key}")
+    _integration(
+        "phone-system",
+        "Demo phone system",
+        [
+            "customers:read",
+            "customers:verify",
+            "connections:write",
+            "tickets:read",
+            "tickets:write",
+            "calls:write",
+            "mail:write",
+        ],
+        stdout=stdout,
+    )
+    # Network monitoring: opens, updates and resolves outages, reports line states.
+    _integration(
+        "monitoring",
+        "Demo network monitoring",
+        ["outages:read", "outages:write", "connections:write"],
+        stdout=stdout,
+    )
     return logins
+
+
+def _integration(username: str, name: str, scopes: list[str], *, stdout) -> None:
+    """An integration user (no password) with one API token, shown once when created."""
+    user, _created = User.objects.get_or_create(username=username)
+    if user.has_usable_password():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    services.user_role_grant(user=user, role=Role.INTEGRATION)
+    if not ApiToken.objects.filter(user=user, revoked_at=None).exists():
+        _token, key = services.api_token_create(user=user, name=name, scopes=scopes)
+        stdout.write(f"API token for {username} (shown once): {key}")
 
 
 def _user(username: str, **fields) -> User:

@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,6 +13,7 @@ from helpdesk import forms, permissions
 from helpdesk.health import health_report
 from tickets import permissions as ticket_permissions
 from tickets import selectors as ticket_selectors
+from tickets.selectors import outages as outage_selectors
 
 
 def home(request):
@@ -64,9 +66,20 @@ def agent_home(request):
 
 @permissions.portal_required
 def portal_home(request):
-    """The customer's start page: their open requests first, then the account pages."""
+    """The customer's start page: outages at their address, their open requests, then the
+    account pages."""
     open_requests = ticket_selectors.portal_ticket_list(user=request.user, done=False)
-    return render(request, "portal/home.html", {"open_requests": open_requests})
+    try:
+        customer = request.user.customer
+    except ObjectDoesNotExist:
+        customer = None
+    outages = []
+    if customer is not None:
+        outages = outage_selectors.outages_affecting(
+            postal_code=customer.postal_code,
+            kinds=set(customer.connections.values_list("kind", flat=True)),
+        )
+    return render(request, "portal/home.html", {"open_requests": open_requests, "outages": outages})
 
 
 @never_cache

@@ -6,6 +6,7 @@
   `…/handoff/`, `…/hand-back/`, `…/assign/`, `…/status/`. Status, queue and assignee are
   never writable fields; a body naming them is refused, not silently ignored.
 - `queues/` and `support-areas/`: what integrations route by.
+- `outages/`: see `tickets.outage_api`.
 
 Serializers are input/output only; each write calls the service of its use case. Tokens
 need the scope named in `scopes` (documented per operation in the schema); staff sessions
@@ -13,6 +14,7 @@ may call the API too, and then the workspace rules apply (`permissions.ensure_ca
 """
 
 from django.contrib.auth.models import User
+from django.urls import include, path
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -597,4 +599,5 @@ router = SimpleRouter()
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("queues", QueueViewSet, basename="queue")
 router.register("support-areas", SupportAreaViewSet, basename="support-area")
-urlpatterns = router.urls
+# Outages have their own module (it imports from this one, hence the lazy include).
+urlpatterns = [*router.urls, path("", include("tickets.outage_api"))]

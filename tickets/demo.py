@@ -17,7 +17,7 @@ from customers.models import Customer
 from helpdesk import services as helpdesk_services
 from helpdesk.choices import Role
 from helpdesk.demo import DEMO_PASSWORD
-from tickets import services
+from tickets import demo_outages, services
 from tickets.choices import Channel, Priority, Status
 from tickets.models import (
     Department,
@@ -40,6 +40,7 @@ TEAM = [
     ("vera", "Vera", "Schulz", Role.AGENT, ["contracts"], 1, False, "501"),
     ("tina", "Tina", "Lehmann", Role.TEAM_LEAD, ["customer-service", "tech"], 3, True, "200"),
     ("max", "Max", "Vogel", Role.MANAGEMENT, ["management"], 1, True, "100"),
+    ("dana", "Dana", "Richter", Role.DISPATCHER, ["tech"], 1, False, "310"),
 ]
 
 # support area slug → (subject, first message) as customers write them
@@ -101,16 +102,14 @@ HANDOFFS = {
 
 @transaction.atomic
 def seed(*, stdout) -> list[dict]:
-    """The team and, once, the demo tickets."""
+    """The team, once the demo tickets, then outages and technician visits."""
     logins = _team()
     _text_modules()
-    if Ticket.objects.exists():
-        return logins
     customers = list(Customer.objects.order_by("number")[:40])
-    if not customers:
-        return logins
-    _tickets(customers)
-    stdout.write(f"Demo tickets: {Ticket.objects.count()}")
+    if customers and not Ticket.objects.exists():
+        _tickets(customers)
+        stdout.write(f"Demo tickets: {Ticket.objects.count()}")
+    demo_outages.seed(stdout=stdout)
     return logins
 
 

@@ -194,10 +194,32 @@ class TicketCreateForm(forms.Form):
     body = _body_field(_("What the customer asks for"), rows=8)
     attachments = MultipleFileField(label=_("Attachments"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, outages=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["support_area"].queryset = selectors.support_area_list()
         _apply_limits(self)
+        # Outages over the customer's address: the new ticket joins one unless the agent
+        # says otherwise. Only these may be posted; a resolved or foreign one is refused.
+        self.outages = {str(outage.pk): outage for outage in outages}
+        choices = [
+            (key, _("Link with the outage “%(title)s”") % {"title": outage.title})
+            for key, outage in self.outages.items()
+        ]
+        self.fields["outage"] = forms.ChoiceField(
+            label=_("Outage"),
+            choices=[*choices, ("", _("Do not link with an outage"))],
+            initial=choices[0][0] if choices else "",
+            required=False,
+            widget=forms.RadioSelect,
+            error_messages={
+                "invalid_choice": _(
+                    "This outage is resolved or does not affect this customer; choose again."
+                )
+            },
+        )
+
+    def clean_outage(self):
+        return self.outages.get(self.cleaned_data.get("outage") or "")
 
 
 # --- Actions on one ticket ------------------------------------------------------------------

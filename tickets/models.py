@@ -639,8 +639,9 @@ class Technician(models.Model):
 class VisitWindow(models.Model):
     """A time window on one day in one region with room for `capacity` visits.
 
-    `booked` counts the proposed and confirmed visits in it; a booking raises it with a
-    guarded UPDATE (`booked < capacity`), so two agents cannot both take the last place,
+    `booked` counts the visits placed in it: proposed and confirmed ones, and done or
+    missed ones, which took their place; cancelling or moving a visit frees its place.
+    A booking raises it with a guarded UPDATE (`booked < capacity`), so two agents cannot both take the last place,
     and the database refuses a count above the capacity whatever the code does.
     """
 

@@ -262,6 +262,11 @@ def ensure_can_dispatch(user) -> None:
         raise PermissionDenied
 
 
+def can_see_day_plan(user) -> bool:
+    """Read the dispatcher's day plan: dispatchers, and the tech department read-only."""
+    return can_dispatch(user) or (roles.is_staff_member(user) and _in_tech(user))
+
+
 def can_book_visit(user, ticket: Ticket) -> bool:
     """Book, move or cancel a visit: tech tickets, for whoever may work them."""
     if ticket.queue.department.slug != TECH_DEPARTMENT:

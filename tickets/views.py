@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -18,12 +19,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from customers import permissions as customer_permissions
+from customers.choices import LineState, ServiceKind
 from escalation import selectors as sla_selectors
 from feature_requests import selectors as feature_selectors
 from helpdesk.errors import DomainError, StaleEdit
 from helpdesk.permissions import workspace_required
 from tickets import forms, permissions, selectors, services
 from tickets.choices import OPEN_STATUSES, Status
+from tickets.selectors import outages as outage_selectors
 
 
 def attachment_download(request, token: str):
@@ -176,7 +179,8 @@ def customer_tickets(request, number: str):
 def ticket_create(request, number: str):
     """Open a ticket for a customer: what they ask on the phone, in a letter, chat or mail."""
     customer = customer_permissions.customer_for(request.user, number)
-    form = forms.TicketCreateForm(request.POST or None, request.FILES or None)
+    affecting = _customer_outages(customer)
+    form = forms.TicketCreateForm(request.POST or None, request.FILES or None, outages=affecting)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -189,6 +193,7 @@ def ticket_create(request, number: str):
                 priority=data["priority"],
                 attachments=data["attachments"],
                 actor=request.user,
+                outage=data.get("outage"),
             )
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
@@ -201,10 +206,48 @@ def ticket_create(request, number: str):
             if permissions.tickets_visible_to(request.user).filter(pk=ticket.pk).exists():
                 return redirect(ticket)
             return redirect(customer)  # routed to a department the agent does not see
-    return render(request, "tickets/ticket_create.html", {"customer": customer, "form": form})
+    return render(
+        request,
+        "tickets/ticket_create.html",
+        {"customer": customer, "form": form, "outages": affecting},
+    )
 
 
 # --- One ticket -------------------------------------------------------------------------
+
+
+def _customer_outages(customer) -> list:
+    """Active outages over the customer's postal code for services they have (2 queries)."""
+    if customer is None:
+        return []
+    kinds = set(customer.connections.values_list("kind", flat=True))
+    return outage_selectors.outages_affecting(postal_code=customer.postal_code, kinds=kinds)
+
+
+def _outage_offers(ticket) -> list:
+    """The outages the ticket page offers to link with one click: none once it is linked or
+    done, for it then either belongs to its outage or cannot join one any more."""
+    if ticket.outage_id or ticket.is_done:
+        return []
+    return _customer_outages(ticket.customer)
+
+
+def _line_snapshot(ticket) -> list[dict]:
+    """The customer's lines as they were when the ticket was opened, ready to show."""
+    lines = []
+    for line in ticket.line_snapshot or []:
+        kind, state, drops = line.get("kind"), line.get("state"), line.get("sync_drops_24h")
+        lines.append(
+            {
+                **line,
+                "kind_label": ServiceKind(kind).label if kind in ServiceKind.values else kind,
+                "state_label": LineState(state).label if state in LineState.values else state,
+                "sync_drops_24h": drops if isinstance(drops, int) else 0,
+                "last_sync_at": parse_datetime(line.get("last_sync_at") or ""),
+                "reported_at": parse_datetime(line.get("reported_at") or ""),
+            }
+        )
+    return lines
 
 
 def _ticket(request, reference: str):
@@ -261,6 +304,8 @@ def _ticket_context(request, ticket, *, bound: dict | None = None, **extra) -> d
         and (is_mine or can_assign_others),
         "can_assign_others": can_assign_others,
         "is_closed": ticket.status == Status.CLOSED,
+        "outage_offers": _outage_offers(ticket),
+        "line_snapshot": _line_snapshot(ticket),
         **extra,
     }
 

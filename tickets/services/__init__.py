@@ -342,8 +342,11 @@ def ticket_create(
         raise DomainError(_("This support area is no longer in use."), field="support_area")
     if customer is None and not contact_email:
         raise DomainError(_("A ticket needs a customer or a contact e-mail."), field="customer")
-    if outage is not None and not outage.is_active:
-        raise DomainError(_("This outage is already resolved."), field="outage")
+    if outage is not None:
+        from tickets.services import outages  # it imports this module
+
+        if not outages.outage_active_lock(outage):
+            raise DomainError(_("This outage is already resolved."), field="outage")
     ticket = Ticket.objects.create(
         reference=reference_next(year=timezone.localtime(now).year),
         customer=customer,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,8 +32,9 @@ TEXT_MAX_LENGTH = 5000
 AREA_MAX_RANGES = 500
 BATCH_SIZE = 500
 
-_POSTAL = re.compile(r"^\d{5}$")
+_POSTAL = re.compile(r"[0-9]{5}")  # ASCII digits only: \d takes Arabic-Indic digits too
 _SEPARATORS = re.compile(r"[\s,;]+")
+_DASH = re.compile(r"\s*[-\u2013]\s*")  # "12000 - 12999", with an en dash too, is a range
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -43,14 +44,14 @@ def postal_ranges_parse(raw: str, *, field: str = "area") -> list[tuple[str, str
     Every code has five digits; a range runs from its lower to its higher code. Anything
     else is refused with the offending part named, so nothing half-understood is saved.
     """
-    parts = [part for part in _SEPARATORS.split((raw or "").replace("–", "-")) if part]
+    parts = [part for part in _SEPARATORS.split(_DASH.sub("-", (raw or "").strip())) if part]
     if not parts:
         raise DomainError(_("Enter at least one postal code or range."), field=field)
     ranges: list[tuple[str, str]] = []
     for part in parts:
-        first, _dash, last = part.partition("-")
-        last = last or first
-        if not (_POSTAL.match(first) and _POSTAL.match(last)):
+        first, dash, last = part.partition("-")
+        last = last if dash else first  # "10115-" is a range without its end: refused
+        if not (_POSTAL.fullmatch(first) and _POSTAL.fullmatch(last)):
             raise DomainError(
                 _("“%(part)s” is not a postal code: a postal code has five digits, a range is written 12000-12999.")
                 % {"part": part[:20]},
@@ -396,8 +397,9 @@ def outage_update_notify_batch(
         update.notified_at = now
         update.save(update_fields=["notified_at"])
         return 0, True
-    # One mail per customer in a batch: a customer with two linked tickets hears once.
-    seen: set = set()
+    # One mail per customer: a customer with two linked tickets hears once, also when
+    # the tickets fall into different batches (the earlier batch recorded whom it told).
+    seen: set = _notified_before(update, tickets)
     first_per_customer = []
     for ticket in tickets:
         key = ticket.customer_id or ticket.contact_email
@@ -421,13 +423,44 @@ def outage_update_notify_batch(
     return sent, False
 
 
+def _notified_before(update: OutageUpdate, tickets: list[Ticket]) -> set:
+    """Customers (or contact addresses) an earlier batch of this update already told."""
+    if not update.notified_through:
+        return set()
+    customers = {ticket.customer_id for ticket in tickets if ticket.customer_id}
+    contacts = {ticket.contact_email for ticket in tickets if not ticket.customer_id}
+    told = TicketEvent.objects.filter(
+        Q(ticket__customer_id__in=customers)
+        | Q(ticket__customer=None, ticket__contact_email__in=contacts),
+        ticket__outage_id=update.outage_id,
+        ticket_id__lte=update.notified_through,
+        kind="outage.customer_notified",
+        data__update=update.pk,
+    ).values_list("ticket__customer_id", "ticket__contact_email")
+    return {customer_id or contact for customer_id, contact in told}
+
+
 # --- Linking tickets -------------------------------------------------------------------------
+
+
+def outage_active_lock(outage: Outage) -> bool:
+    """Whether the outage is still active, read under a lock of its row (in a transaction).
+
+    Not what the page read a moment ago: a resolution racing a new link either waits for
+    the linking transaction (and its batch then finds the ticket) or has committed, and
+    the link is refused. No ticket is left open under a resolved outage.
+    """
+    return (
+        Outage.objects.select_for_update()
+        .filter(pk=outage.pk, status__in=sorted(OUTAGE_ACTIVE))
+        .exists()
+    )
 
 
 @transaction.atomic
 def ticket_outage_link(*, ticket: Ticket, outage: Outage, actor) -> Ticket:
     """Put a ticket under an active outage (one click from the banner)."""
-    if not outage.is_active:
+    if not outage_active_lock(outage):
         raise DomainError(_("This outage is already resolved."), field="outage")
     if ticket.is_done:
         raise DomainError(_("This ticket is already resolved."), field="outage")

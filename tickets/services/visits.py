@@ -208,8 +208,14 @@ def _release(window_id: int) -> None:
 
 
 def _ticket_to(ticket: Ticket, status: str, actor, note: str = "") -> None:
-    """Move the ticket along with its visit where the ticket's own moves allow it."""
+    """Move the ticket along with its visit where the ticket's own moves allow it.
+
+    A resolved or closed ticket stays so: calling off the visit of a ticket an outage
+    resolved meanwhile must not reopen it (the customer's own message still does).
+    """
     ticket.refresh_from_db()
+    if ticket.is_done:
+        return
     if ticket.status != status and status in MOVES.get(ticket.status, set()):
         ticket_services.ticket_transition(
             ticket=ticket, to=status, actor=actor, note=note, notify=False
