@@ -34,7 +34,7 @@ from helpdesk.permissions import workspace_required
 from tickets import permissions, selectors
 from tickets import visit_forms as forms
 from tickets.choices import AppointmentStatus, MissedReason
-from tickets.models import Technician, VisitWindow
+from tickets.models import VisitWindow
 from tickets.selectors import visits as visit_selectors
 from tickets.services import visits as services
 
@@ -113,14 +113,6 @@ def _region_of(ticket):
     return visit_selectors.region_for_postal_code(postal_code)
 
 
-def _technicians(region) -> list[Technician]:
-    if region is None:
-        return []
-    return list(
-        Technician.objects.filter(is_active=True, regions=region).order_by("company", "name")
-    )
-
-
 def _visit_of(visits, raw):
     """The ticket's visit with this id (from `?rebook=` or the form), or None."""
     try:
@@ -161,7 +153,7 @@ def visit_book(request, reference: str):
     rebooking = _visit_of(visits, rebook_id)
     form = forms.BookForm(
         request.POST if posted else None,
-        technicians=_technicians(region),
+        technicians=visit_selectors.region_technicians(region=region) if region else [],
         initial={"rebooking_of": rebooking.pk if rebooking else None},
     )
     if posted and form.is_valid():
@@ -346,6 +338,7 @@ def _render_day(request, *, day: date, region_id: int | None, bound=None, status
     totals = {"windows": 0, "visits": 0, "open": 0}
     for entry in plan:
         entry["visit_count"] = 0
+        offered = {technician.pk for technician in entry["technicians"]}
         for window in entry["windows"]:
             window.visits = list(window.appointments.all())
             window.has_begun = window.starts_at() <= now
@@ -364,6 +357,11 @@ def _render_day(request, *, day: date, region_id: int | None, bound=None, status
                 )
                 if bound.get("visit") == visit.pk:
                     visit.refused = bound
+                # A technician no longer active (or no longer in the region) stays in the
+                # menu, so the form shows who goes and saving it does not silently drop them.
+                visit.unlisted_technician = (
+                    visit.technician if visit.technician_id not in offered | {None} else None
+                )
                 if visit.is_active and visit.technician_id is None:
                     totals["open"] += 1
     window_form = bound.get("form") if bound.get("kind") == "window" else None

@@ -827,3 +827,11 @@ def test_only_dispatchers_manage_windows(client, trent, bob, alice, team, cologn
         fill_url = reverse("visits:windows-fill")
         assert client.post(fill_url, {"days": 3}).status_code == 403
     assert snapshot() == before
+
+
+def test_a_technician_who_left_stays_shown_on_his_visit(as_dana, visit, first, ole):
+    Technician.objects.filter(pk=ole.pk).update(is_active=False)
+    response = as_dana.get(day_url(first.date))
+    assert response.context["plan"][0]["technicians"] == []
+    page = text(response)
+    assert f'<option value="{ole.pk}" selected>Ole Brandt (NetzBau Rhein GmbH)</option>' in page

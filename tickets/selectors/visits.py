@@ -86,3 +86,10 @@ def dispatcher_day(*, day: date, region: VisitRegion | None = None) -> list[dict
 
 def regions() -> QuerySet[VisitRegion]:
     return VisitRegion.objects.filter(is_active=True).order_by("name")
+
+
+def region_technicians(*, region: VisitRegion) -> list[Technician]:
+    """The region's active technicians, for the booking page's menu (one query)."""
+    return list(
+        Technician.objects.filter(is_active=True, regions=region).order_by("company", "name")
+    )
