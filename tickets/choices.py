@@ -116,5 +116,8 @@ APPOINTMENT_MOVES: dict[str, set[str]] = {
 
 class MissedReason(models.TextChoices):
     CUSTOMER_ABSENT = "customer_absent", _("Customer was not at home")
-    TECHNICIAN_LEFT_EARLY = "technician_left_early", _("Technician left before the customer arrived")
+    TECHNICIAN_LEFT_EARLY = (
+        "technician_left_early",
+        _("Technician left before the customer arrived"),
+    )
     TECHNICIAN_NO_SHOW = "technician_no_show", _("Technician did not come")

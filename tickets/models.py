@@ -18,11 +18,11 @@ from customers.choices import Language
 from tickets.choices import (
     APPOINTMENT_ACTIVE,
     DONE_STATUSES,
-    OUTAGE_ACTIVE,
     OPEN_STATUSES,
+    OUTAGE_ACTIVE,
     PUBLIC_MESSAGE_KINDS,
-    Channel,
     AppointmentStatus,
+    Channel,
     Line,
     MessageKind,
     MissedReason,
@@ -541,7 +541,9 @@ class OutageArea(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(first__lte=models.F("last")), name="outage_area_order")
+            models.CheckConstraint(
+                condition=Q(first__lte=models.F("last")), name="outage_area_order"
+            )
         ]
         indexes = [models.Index(fields=["outage", "first", "last"], name="outage_area_range")]
 
@@ -641,8 +643,9 @@ class VisitWindow(models.Model):
 
     `booked` counts the visits placed in it: proposed and confirmed ones, and done or
     missed ones, which took their place; cancelling or moving a visit frees its place.
-    A booking raises it with a guarded UPDATE (`booked < capacity`), so two agents cannot both take the last place,
-    and the database refuses a count above the capacity whatever the code does.
+    A booking raises it with a guarded UPDATE (`booked < capacity`), so two agents
+    cannot both take the last place, and the database refuses a count above the
+    capacity whatever the code does.
     """
 
     region = models.ForeignKey(
@@ -659,7 +662,9 @@ class VisitWindow(models.Model):
         verbose_name_plural = _("time windows")
         ordering = ["date", "starts", "region"]
         constraints = [
-            models.UniqueConstraint(fields=["region", "date", "starts"], name="one_window_per_start"),
+            models.UniqueConstraint(
+                fields=["region", "date", "starts"], name="one_window_per_start"
+            ),
             models.CheckConstraint(condition=Q(starts__lt=models.F("ends")), name="window_order"),
             models.CheckConstraint(
                 condition=Q(booked__lte=models.F("capacity")), name="window_not_overbooked"

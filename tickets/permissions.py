@@ -284,9 +284,7 @@ def appointment_for(user, appointment_id: int) -> Appointment:
     queryset = Appointment.objects.select_related(
         "window__region", "technician", "ticket__customer", "ticket__queue__department"
     )
-    return get_object_or_404(
-        queryset, pk=appointment_id, ticket__in=tickets_visible_to(user)
-    )
+    return get_object_or_404(queryset, pk=appointment_id, ticket__in=tickets_visible_to(user))
 
 
 def own_appointment(user, appointment_id: int) -> Appointment:

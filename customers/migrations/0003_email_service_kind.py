@@ -4,20 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_search_name_c_collation'),
+        ("customers", "0002_search_name_c_collation"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='connection',
-            name='kind',
-            field=models.CharField(choices=[('dsl', 'DSL'), ('tv', 'TV'), ('voip', 'VoIP'), ('hosting', 'Hosting'), ('domain', 'Domain'), ('email', 'E-mail')], max_length=10, verbose_name='kind'),
+            model_name="connection",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("dsl", "DSL"),
+                    ("tv", "TV"),
+                    ("voip", "VoIP"),
+                    ("hosting", "Hosting"),
+                    ("domain", "Domain"),
+                    ("email", "E-mail"),
+                ],
+                max_length=10,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='product',
-            name='kind',
-            field=models.CharField(choices=[('dsl', 'DSL'), ('tv', 'TV'), ('voip', 'VoIP'), ('hosting', 'Hosting'), ('domain', 'Domain'), ('email', 'E-mail')], max_length=10, verbose_name='kind'),
+            model_name="product",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("dsl", "DSL"),
+                    ("tv", "TV"),
+                    ("voip", "VoIP"),
+                    ("hosting", "Hosting"),
+                    ("domain", "Domain"),
+                    ("email", "E-mail"),
+                ],
+                max_length=10,
+                verbose_name="kind",
+            ),
         ),
     ]

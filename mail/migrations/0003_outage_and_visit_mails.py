@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0002_inbound_reason_code_and_sender_index'),
+        ("mail", "0002_inbound_reason_code_and_sender_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboundmail',
-            name='kind',
-            field=models.CharField(choices=[('acknowledgement', 'Acknowledgement'), ('reply', 'Reply'), ('status', 'Status change'), ('outage', 'Outage notice'), ('appointment', 'Technician visit')], max_length=20, verbose_name='kind'),
+            model_name="outboundmail",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("acknowledgement", "Acknowledgement"),
+                    ("reply", "Reply"),
+                    ("status", "Status change"),
+                    ("outage", "Outage notice"),
+                    ("appointment", "Technician visit"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]

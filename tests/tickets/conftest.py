@@ -193,6 +193,8 @@ def monitoring(db):
 @pytest.fixture
 def monitoring_token(monitoring):
     _token, key = helpdesk_services.api_token_create(
-        user=monitoring, name="Monitoring", scopes=["outages:read", "outages:write", "connections:write"]
+        user=monitoring,
+        name="Monitoring",
+        scopes=["outages:read", "outages:write", "connections:write"],
     )
     return key

@@ -321,7 +321,7 @@ def test_booking_schedules_the_ticket_takes_a_place_and_mails_the_customer(
     assert tech_ticket.status == Status.SCHEDULED
     assert window.booked == 1
     (mail,) = visit_mails(tech_ticket)
-    assert "Technician visit confirmed" in mail.subject and mail.to_address == "erika@example.de"
+    assert "Technikertermin bestätigt" in mail.subject and mail.to_address == "erika@example.de"
     with translation.override("de"):  # in Erika's language
         weekday = formats.date_format(window.date, "l")
     assert f"{weekday}, " in mail.body_text and "08:00\u201312:00" in mail.body_text
@@ -334,7 +334,7 @@ def test_booking_schedules_the_ticket_takes_a_place_and_mails_the_customer(
 def test_a_visit_the_customer_has_not_agreed_to_is_proposed(tech_ticket, window, dana):
     visit = visits.appointment_book(ticket=tech_ticket, window=window, actor=dana, confirmed=False)
     assert visit.status == AppointmentStatus.PROPOSED
-    assert "proposed" in visit_mails(tech_ticket).get().subject
+    assert "Technikertermin vorgeschlagen" in visit_mails(tech_ticket).get().subject
     visits.appointment_confirm(appointment=visit, actor=tech_ticket.customer.user)
     assert visit.status == AppointmentStatus.CONFIRMED
     assert tech_ticket.events.filter(kind="visit.confirmed").count() == 1
@@ -428,7 +428,7 @@ def test_moving_keeps_the_old_visit_frees_its_place_and_claims_the_new_one(
     assert (window.booked, other_window.booked) == (0, 1)
     tech_ticket.refresh_from_db()
     assert tech_ticket.status == Status.SCHEDULED
-    assert "moved" in visit_mails(tech_ticket).latest("id").subject
+    assert "Technikertermin verschoben" in visit_mails(tech_ticket).latest("id").subject
     event = tech_ticket.events.get(kind="visit.rescheduled")
     assert event.data["window"] == other_window.pk and event.data["previous"]["window"] == window.pk
 
@@ -462,7 +462,7 @@ def test_an_agent_cancels_and_the_customer_is_mailed(visit, tech_ticket, window,
     window.refresh_from_db()
     tech_ticket.refresh_from_db()
     assert window.booked == 0 and tech_ticket.status == Status.OPEN
-    assert "cancelled" in visit_mails(tech_ticket).latest("id").subject
+    assert "Technikertermin abgesagt" in visit_mails(tech_ticket).latest("id").subject
     event = tech_ticket.events.get(kind="visit.cancelled")
     assert event.data["reason"] == "Kunde hat angerufen" and event.data["by_customer"] is False
 
@@ -578,7 +578,7 @@ def test_a_missed_visit_raises_the_priority_and_apologises(visit, tech_ticket, w
     assert visit.status == AppointmentStatus.MISSED and visit.missed_reason == "technician_no_show"
     tech_ticket.refresh_from_db()
     assert tech_ticket.status == Status.OPEN and tech_ticket.priority == Priority.HIGH
-    assert "missed" in visit_mails(tech_ticket).latest("id").subject
+    assert "Technikertermin nicht zustande gekommen" in visit_mails(tech_ticket).latest("id").subject
     assert tech_ticket.events.get(kind="visit.missed").data["reason"] == "technician_no_show"
 
 

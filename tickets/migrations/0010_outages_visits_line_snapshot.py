@@ -7,244 +7,500 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_search_name_c_collation'),
-        ('escalation', '0004_notification_feature_request'),
-        ('tickets', '0009_text_modules'),
+        ("customers", "0002_search_name_c_collation"),
+        ("escalation", "0004_notification_feature_request"),
+        ("tickets", "0009_text_modules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutageArea',
+            name="OutageArea",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first', models.CharField(max_length=5)),
-                ('last', models.CharField(max_length=5)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first", models.CharField(max_length=5)),
+                ("last", models.CharField(max_length=5)),
             ],
         ),
         migrations.CreateModel(
-            name='OutageUpdate',
+            name="OutageUpdate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(verbose_name='text')),
-                ('status', models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved')], max_length=16, verbose_name='status')),
-                ('expected_end_at', models.DateTimeField(blank=True, null=True, verbose_name='expected end')),
-                ('notify', models.BooleanField(default=False, verbose_name='notify customers')),
-                ('notified_through', models.PositiveBigIntegerField(default=0)),
-                ('notified_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="text")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("investigating", "Investigating"),
+                            ("identified", "Identified"),
+                            ("monitoring", "Monitoring"),
+                            ("resolved", "Resolved"),
+                        ],
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "expected_end_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expected end"),
+                ),
+                ("notify", models.BooleanField(default=False, verbose_name="notify customers")),
+                ("notified_through", models.PositiveBigIntegerField(default=0)),
+                ("notified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
             ],
             options={
-                'verbose_name': 'outage update',
-                'verbose_name_plural': 'outage updates',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "outage update",
+                "verbose_name_plural": "outage updates",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Technician',
+            name="Technician",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('company', models.CharField(blank=True, max_length=120, verbose_name='subcontractor')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "company",
+                    models.CharField(blank=True, max_length=120, verbose_name="subcontractor"),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'technician',
-                'verbose_name_plural': 'technicians',
-                'ordering': ['company', 'name'],
+                "verbose_name": "technician",
+                "verbose_name_plural": "technicians",
+                "ordering": ["company", "name"],
             },
         ),
         migrations.CreateModel(
-            name='VisitRegion',
+            name="VisitRegion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True, verbose_name='name')),
-                ('area', models.TextField(verbose_name='postal codes')),
-                ('ranges', models.JSONField(default=list, editable=False)),
-                ('default_windows', models.JSONField(default=list, verbose_name='standard windows')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, unique=True, verbose_name="name")),
+                ("area", models.TextField(verbose_name="postal codes")),
+                ("ranges", models.JSONField(default=list, editable=False)),
+                (
+                    "default_windows",
+                    models.JSONField(default=list, verbose_name="standard windows"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'visit region',
-                'verbose_name_plural': 'visit regions',
-                'ordering': ['name'],
+                "verbose_name": "visit region",
+                "verbose_name_plural": "visit regions",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='VisitWindow',
+            name="VisitWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('starts', models.TimeField(verbose_name='from')),
-                ('ends', models.TimeField(verbose_name='until')),
-                ('capacity', models.PositiveSmallIntegerField(verbose_name='capacity')),
-                ('booked', models.PositiveSmallIntegerField(default=0, verbose_name='booked')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("starts", models.TimeField(verbose_name="from")),
+                ("ends", models.TimeField(verbose_name="until")),
+                ("capacity", models.PositiveSmallIntegerField(verbose_name="capacity")),
+                ("booked", models.PositiveSmallIntegerField(default=0, verbose_name="booked")),
             ],
             options={
-                'verbose_name': 'time window',
-                'verbose_name_plural': 'time windows',
-                'ordering': ['date', 'starts', 'region'],
+                "verbose_name": "time window",
+                "verbose_name_plural": "time windows",
+                "ordering": ["date", "starts", "region"],
             },
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='line_snapshot',
-            field=models.JSONField(blank=True, default=list, verbose_name='line status at creation'),
+            model_name="ticket",
+            name="line_snapshot",
+            field=models.JSONField(
+                blank=True, default=list, verbose_name="line status at creation"
+            ),
         ),
         migrations.CreateModel(
-            name='Appointment',
+            name="Appointment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('confirmed', 'Confirmed'), ('done', 'Done'), ('missed', 'Missed'), ('cancelled', 'Cancelled'), ('rescheduled', 'Rescheduled')], default='confirmed', max_length=12, verbose_name='status')),
-                ('is_priority', models.BooleanField(default=False, verbose_name='priority')),
-                ('note', models.TextField(blank=True, verbose_name='note for the technician')),
-                ('missed_reason', models.CharField(blank=True, choices=[('customer_absent', 'Customer was not at home'), ('technician_left_early', 'Technician left before the customer arrived'), ('technician_no_show', 'Technician did not come')], max_length=24, verbose_name='why missed')),
-                ('outcome', models.TextField(blank=True, verbose_name='outcome')),
-                ('move_requested_at', models.DateTimeField(blank=True, null=True, verbose_name='move requested')),
-                ('move_request', models.TextField(blank=True, verbose_name="customer's wish")),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('rebooking_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.appointment')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='tickets.ticket', verbose_name='ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("confirmed", "Confirmed"),
+                            ("done", "Done"),
+                            ("missed", "Missed"),
+                            ("cancelled", "Cancelled"),
+                            ("rescheduled", "Rescheduled"),
+                        ],
+                        default="confirmed",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("is_priority", models.BooleanField(default=False, verbose_name="priority")),
+                ("note", models.TextField(blank=True, verbose_name="note for the technician")),
+                (
+                    "missed_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("customer_absent", "Customer was not at home"),
+                            (
+                                "technician_left_early",
+                                "Technician left before the customer arrived",
+                            ),
+                            ("technician_no_show", "Technician did not come"),
+                        ],
+                        max_length=24,
+                        verbose_name="why missed",
+                    ),
+                ),
+                ("outcome", models.TextField(blank=True, verbose_name="outcome")),
+                (
+                    "move_requested_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="move requested"),
+                ),
+                ("move_request", models.TextField(blank=True, verbose_name="customer's wish")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated"),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rebooking_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tickets.appointment",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="tickets.ticket",
+                        verbose_name="ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'technician visit',
-                'verbose_name_plural': 'technician visits',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "technician visit",
+                "verbose_name_plural": "technician visits",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Outage',
+            name="Outage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('services', models.JSONField(default=list, verbose_name='affected services')),
-                ('area', models.TextField(verbose_name='affected postal codes')),
-                ('status', models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved')], default='investigating', max_length=16, verbose_name='status')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='start')),
-                ('expected_end_at', models.DateTimeField(blank=True, null=True, verbose_name='expected end')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('tickets_resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('external_id', models.CharField(blank=True, max_length=100, verbose_name='monitoring id')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("services", models.JSONField(default=list, verbose_name="affected services")),
+                ("area", models.TextField(verbose_name="affected postal codes")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("investigating", "Investigating"),
+                            ("identified", "Identified"),
+                            ("monitoring", "Monitoring"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="investigating",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="start"),
+                ),
+                (
+                    "expected_end_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expected end"),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved"),
+                ),
+                ("tickets_resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=100, verbose_name="monitoring id"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated"),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'outage',
-                'verbose_name_plural': 'outages',
-                'ordering': ['-started_at', '-id'],
+                "verbose_name": "outage",
+                "verbose_name_plural": "outages",
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='outage',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='tickets.outage', verbose_name='outage'),
+            model_name="ticket",
+            name="outage",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tickets",
+                to="tickets.outage",
+                verbose_name="outage",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('outage__isnull', False)), fields=['outage', 'id'], name='ticket_outage'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("outage__isnull", False)),
+                fields=["outage", "id"],
+                name="ticket_outage",
+            ),
         ),
         migrations.AddField(
-            model_name='outagearea',
-            name='outage',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='areas', to='tickets.outage'),
+            model_name="outagearea",
+            name="outage",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="areas",
+                to="tickets.outage",
+            ),
         ),
         migrations.AddField(
-            model_name='outageupdate',
-            name='author',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="outageupdate",
+            name="author",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='outageupdate',
-            name='outage',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='updates', to='tickets.outage'),
+            model_name="outageupdate",
+            name="outage",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="updates",
+                to="tickets.outage",
+            ),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='technician',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='tickets.technician', verbose_name='technician'),
+            model_name="appointment",
+            name="technician",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointments",
+                to="tickets.technician",
+                verbose_name="technician",
+            ),
         ),
         migrations.AddField(
-            model_name='technician',
-            name='regions',
-            field=models.ManyToManyField(blank=True, related_name='technicians', to='tickets.visitregion'),
+            model_name="technician",
+            name="regions",
+            field=models.ManyToManyField(
+                blank=True, related_name="technicians", to="tickets.visitregion"
+            ),
         ),
         migrations.AddField(
-            model_name='visitwindow',
-            name='region',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='windows', to='tickets.visitregion'),
+            model_name="visitwindow",
+            name="region",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="windows",
+                to="tickets.visitregion",
+            ),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='window',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='tickets.visitwindow'),
+            model_name="appointment",
+            name="window",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointments",
+                to="tickets.visitwindow",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outage',
-            index=models.Index(condition=models.Q(('status__in', ['identified', 'investigating', 'monitoring'])), fields=['started_at'], name='outage_active'),
+            model_name="outage",
+            index=models.Index(
+                condition=models.Q(("status__in", ["identified", "investigating", "monitoring"])),
+                fields=["started_at"],
+                name="outage_active",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outage',
-            index=models.Index(condition=models.Q(('resolved_at__isnull', False), ('tickets_resolved_at__isnull', True)), fields=['resolved_at'], name='outage_tickets_pending'),
+            model_name="outage",
+            index=models.Index(
+                condition=models.Q(
+                    ("resolved_at__isnull", False), ("tickets_resolved_at__isnull", True)
+                ),
+                fields=["resolved_at"],
+                name="outage_tickets_pending",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outage',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('external_id',), name='outage_external_id'),
+            model_name="outage",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("external_id",),
+                name="outage_external_id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outage',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('resolved_at__isnull', False), ('status', 'resolved')), models.Q(models.Q(('status', 'resolved'), _negated=True), ('resolved_at__isnull', True)), _connector='OR'), name='outage_resolved_at_with_status'),
+            model_name="outage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("resolved_at__isnull", False), ("status", "resolved")),
+                    models.Q(
+                        models.Q(("status", "resolved"), _negated=True),
+                        ("resolved_at__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="outage_resolved_at_with_status",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outagearea',
-            index=models.Index(fields=['outage', 'first', 'last'], name='outage_area_range'),
+            model_name="outagearea",
+            index=models.Index(fields=["outage", "first", "last"], name="outage_area_range"),
         ),
         migrations.AddConstraint(
-            model_name='outagearea',
-            constraint=models.CheckConstraint(condition=models.Q(('first__lte', models.F('last'))), name='outage_area_order'),
+            model_name="outagearea",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("first__lte", models.F("last"))), name="outage_area_order"
+            ),
         ),
         migrations.AddIndex(
-            model_name='outageupdate',
-            index=models.Index(fields=['outage', 'created_at'], name='outage_update_outage'),
+            model_name="outageupdate",
+            index=models.Index(fields=["outage", "created_at"], name="outage_update_outage"),
         ),
         migrations.AddIndex(
-            model_name='outageupdate',
-            index=models.Index(condition=models.Q(('notified_at__isnull', True), ('notify', True)), fields=['created_at'], name='outage_update_unsent'),
+            model_name="outageupdate",
+            index=models.Index(
+                condition=models.Q(("notified_at__isnull", True), ("notify", True)),
+                fields=["created_at"],
+                name="outage_update_unsent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='visitwindow',
-            index=models.Index(fields=['date', 'starts'], name='window_day'),
+            model_name="visitwindow",
+            index=models.Index(fields=["date", "starts"], name="window_day"),
         ),
         migrations.AddConstraint(
-            model_name='visitwindow',
-            constraint=models.UniqueConstraint(fields=('region', 'date', 'starts'), name='one_window_per_start'),
+            model_name="visitwindow",
+            constraint=models.UniqueConstraint(
+                fields=("region", "date", "starts"), name="one_window_per_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visitwindow',
-            constraint=models.CheckConstraint(condition=models.Q(('starts__lt', models.F('ends'))), name='window_order'),
+            model_name="visitwindow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("starts__lt", models.F("ends"))), name="window_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visitwindow',
-            constraint=models.CheckConstraint(condition=models.Q(('booked__lte', models.F('capacity'))), name='window_not_overbooked'),
+            model_name="visitwindow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("booked__lte", models.F("capacity"))),
+                name="window_not_overbooked",
+            ),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['window', 'status'], name='visit_window'),
+            model_name="appointment",
+            index=models.Index(fields=["window", "status"], name="visit_window"),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['confirmed', 'proposed'])), fields=('ticket',), name='one_active_visit_per_ticket'),
+            model_name="appointment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["confirmed", "proposed"])),
+                fields=("ticket",),
+                name="one_active_visit_per_ticket",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'missed'), ('missed_reason', ''), _connector='OR'), name='visit_missed_reason_only_when_missed'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status", "missed"), ("missed_reason", ""), _connector="OR"),
+                name="visit_missed_reason_only_when_missed",
+            ),
         ),
     ]

@@ -403,7 +403,9 @@ def _visit_detail(data: dict) -> tuple[str, str]:
             day = formats.date_format(datetime.fromisoformat(values["date"]), "SHORT_DATE_FORMAT")
         except (KeyError, TypeError, ValueError):
             return ""
-        return f"{day} {values.get('from', '')}–{values.get('until', '')} ({values.get('region', '')})"
+        return (
+            f"{day} {values.get('from', '')}–{values.get('until', '')} ({values.get('region', '')})"
+        )
 
     previous = data.get("previous")
     before = window(previous) if isinstance(previous, dict) else ""

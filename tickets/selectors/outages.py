@@ -11,7 +11,9 @@ PAGE_SIZE = 50
 
 def _latest_update_text():
     return Subquery(
-        OutageUpdate.objects.filter(outage=OuterRef("pk")).order_by("-created_at", "-id").values("text")[:1]
+        OutageUpdate.objects.filter(outage=OuterRef("pk"))
+        .order_by("-created_at", "-id")
+        .values("text")[:1]
     )
 
 
@@ -51,16 +53,22 @@ def outage_list(*, active: bool, cursor: str = "") -> Page:
 
 
 def outage_detail_queryset() -> QuerySet[Outage]:
-    return Outage.objects.select_related("created_by").prefetch_related(
-        Prefetch(
-            "updates",
-            queryset=OutageUpdate.objects.select_related("author").order_by("-created_at", "-id"),
+    return (
+        Outage.objects.select_related("created_by")
+        .prefetch_related(
+            Prefetch(
+                "updates",
+                queryset=OutageUpdate.objects.select_related("author").order_by(
+                    "-created_at", "-id"
+                ),
+            )
         )
-    ).annotate(
-        linked=Count("tickets", distinct=True),
-        linked_open=Count(
-            "tickets", filter=Q(tickets__status__in=sorted(OPEN_STATUSES)), distinct=True
-        ),
+        .annotate(
+            linked=Count("tickets", distinct=True),
+            linked_open=Count(
+                "tickets", filter=Q(tickets__status__in=sorted(OPEN_STATUSES)), distinct=True
+            ),
+        )
     )
 
 

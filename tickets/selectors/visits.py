@@ -60,14 +60,18 @@ def dispatcher_day(*, day: date, region: VisitRegion | None = None) -> list[dict
     Three queries whatever the day holds: windows, visits (with ticket, customer and
     technician), technicians per region for the assignment menus.
     """
-    windows = VisitWindow.objects.filter(date=day).select_related("region").order_by(
-        "region__name", "starts"
+    windows = (
+        VisitWindow.objects.filter(date=day)
+        .select_related("region")
+        .order_by("region__name", "starts")
     )
     if region is not None:
         windows = windows.filter(region=region)
-    visits = Appointment.objects.exclude(status=AppointmentStatus.RESCHEDULED).select_related(
-        "ticket__customer", "technician"
-    ).order_by("-is_priority", "created_at", "id")
+    visits = (
+        Appointment.objects.exclude(status=AppointmentStatus.RESCHEDULED)
+        .select_related("ticket__customer", "technician")
+        .order_by("-is_priority", "created_at", "id")
+    )
     windows = list(windows.prefetch_related(Prefetch("appointments", queryset=visits)))
     technicians = Technician.objects.filter(is_active=True).order_by("company", "name")
     regions = VisitRegion.objects.filter(
@@ -78,7 +82,11 @@ def dispatcher_day(*, day: date, region: VisitRegion | None = None) -> list[dict
     for window in windows:
         entry = plan.setdefault(
             window.region_id,
-            {"region": window.region, "windows": [], "technicians": by_region.get(window.region_id, [])},
+            {
+                "region": window.region,
+                "windows": [],
+                "technicians": by_region.get(window.region_id, []),
+            },
         )
         entry["windows"].append(window)
     return list(plan.values())

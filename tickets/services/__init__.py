@@ -301,7 +301,9 @@ def line_snapshot(customer: Customer) -> list[dict]:
             "flapping": line.has_unstable_sync,
             "reported_at": line.state_reported_at.isoformat() if line.state_reported_at else None,
         }
-        for line in customer.connections.exclude(kind__in=[ServiceKind.DOMAIN, ServiceKind.EMAIL]).order_by("kind", "id")
+        for line in customer.connections.exclude(
+            kind__in=[ServiceKind.DOMAIN, ServiceKind.EMAIL]
+        ).order_by("kind", "id")
     ]
 
 

@@ -53,7 +53,10 @@ def postal_ranges_parse(raw: str, *, field: str = "area") -> list[tuple[str, str
         last = last if dash else first  # "10115-" is a range without its end: refused
         if not (_POSTAL.fullmatch(first) and _POSTAL.fullmatch(last)):
             raise DomainError(
-                _("“%(part)s” is not a postal code: a postal code has five digits, a range is written 12000-12999.")
+                _(
+                    "“%(part)s” is not a postal code: a postal code has five digits, "
+                    "a range is written 12000-12999."
+                )
                 % {"part": part[:20]},
                 field=field,
             )
@@ -88,9 +91,7 @@ def _clean(raw: str, *, field: str, maximum: int, required: bool) -> str:
     if required and not text:
         raise DomainError(_("This field is required."), field=field)
     if len(text) > maximum:
-        raise DomainError(
-            _("At most %(count)d characters.") % {"count": maximum}, field=field
-        )
+        raise DomainError(_("At most %(count)d characters.") % {"count": maximum}, field=field)
     if _CONTROL.search(text):
         raise DomainError(_("The text contains invisible control characters."), field=field)
     return text
@@ -111,9 +112,7 @@ def _services_clean(services) -> list[str]:
 
 def _expected_end_check(expected_end_at: datetime | None, started_at: datetime) -> None:
     if expected_end_at is not None and expected_end_at <= started_at:
-        raise DomainError(
-            _("The expected end must be after the start."), field="expected_end_at"
-        )
+        raise DomainError(_("The expected end must be after the start."), field="expected_end_at")
 
 
 def _areas_store(outage: Outage, ranges: list[tuple[str, str]]) -> None:
@@ -356,7 +355,9 @@ def outage_tickets_resolve_batch(
         for pk, old in rows
     ]
     events += [
-        TicketEvent(ticket_id=pk, kind="sla.stopped", data={"status": Status.RESOLVED}, created_at=now)
+        TicketEvent(
+            ticket_id=pk, kind="sla.stopped", data={"status": Status.RESOLVED}, created_at=now
+        )
         for pk in stopped
     ]
     TicketEvent.objects.bulk_create(events)
@@ -383,7 +384,10 @@ def outage_update_notify_batch(
     """
     now = now or timezone.now()
     update = (
-        OutageUpdate.objects.select_for_update().select_related("outage").filter(pk=update_id).first()
+        OutageUpdate.objects.select_for_update()
+        .select_related("outage")
+        .filter(pk=update_id)
+        .first()
     )
     if update is None or not update.notify or update.notified_at:
         return 0, True
@@ -493,7 +497,11 @@ def ticket_outage_unlink(*, ticket: Ticket, actor) -> Ticket:
     Ticket.objects.filter(pk=ticket.pk).update(outage=None, updated_at=now)
     ticket.outage = None
     ticket_services.event_record(
-        ticket=ticket, kind="ticket.outage_unlinked", actor=actor, data={"outage": outage_id}, now=now
+        ticket=ticket,
+        kind="ticket.outage_unlinked",
+        actor=actor,
+        data={"outage": outage_id},
+        now=now,
     )
     return ticket
 

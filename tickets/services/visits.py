@@ -8,6 +8,7 @@ Creating windows locks the region row, so two dispatchers cannot add overlapping
 """
 
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -42,7 +43,9 @@ def _text(raw: str, *, field: str, required: bool = False) -> str:
     if required and not text:
         raise DomainError(_("This field is required."), field=field)
     if len(text) > NOTE_MAX_LENGTH:
-        raise DomainError(_("At most %(count)d characters.") % {"count": NOTE_MAX_LENGTH}, field=field)
+        raise DomainError(
+            _("At most %(count)d characters.") % {"count": NOTE_MAX_LENGTH}, field=field
+        )
     return text
 
 
@@ -59,13 +62,14 @@ def default_windows_clean(windows) -> list[list]:
             capacity = int(capacity)
         except (TypeError, ValueError):
             raise DomainError(
-                _("Each standard window is a start, an end and a capacity."), field="default_windows"
+                _("Each standard window is a start, an end and a capacity."),
+                field="default_windows",
             ) from None
         _window_times_check(starts, ends, field="default_windows")
         _capacity_check(capacity, field="default_windows")
         cleaned.append((starts, ends, capacity))
     cleaned.sort()
-    for (_s1, end1, _c1), (start2, _e2, _c2) in zip(cleaned, cleaned[1:], strict=False):
+    for (_s1, end1, _c1), (start2, _e2, _c2) in pairwise(cleaned):
         if start2 < end1:
             raise DomainError(_("The standard windows overlap."), field="default_windows")
     return [[s.strftime("%H:%M"), e.strftime("%H:%M"), c] for s, e, c in cleaned]
@@ -304,7 +308,9 @@ def appointment_book(
         },
     )
     _ticket_to(ticket, Status.SCHEDULED, actor)
-    mail.appointment_mail_queue(appointment=appointment, event="booked" if confirmed else "proposed")
+    mail.appointment_mail_queue(
+        appointment=appointment, event="booked" if confirmed else "proposed"
+    )
     return appointment
 
 
@@ -364,7 +370,10 @@ def appointment_confirm(*, appointment: Appointment, actor) -> Appointment:
     """The customer (portal) or an agent confirms a proposed visit."""
     _move(appointment, AppointmentStatus.CONFIRMED, expected_version=None)
     ticket_services.event_record(
-        ticket=appointment.ticket, kind="visit.confirmed", actor=actor, data=_window_data(appointment.window)
+        ticket=appointment.ticket,
+        kind="visit.confirmed",
+        actor=actor,
+        data=_window_data(appointment.window),
     )
     return appointment
 
@@ -432,10 +441,15 @@ def appointment_move_request(*, appointment: Appointment, actor, text: str) -> A
         ticket=appointment.ticket, body=f"{body}\n\n{text}", actor=actor
     )
     ticket_services.event_record(
-        ticket=appointment.ticket, kind="visit.move_requested", actor=actor, data=_window_data(window)
+        ticket=appointment.ticket,
+        kind="visit.move_requested",
+        actor=actor,
+        data=_window_data(window),
     )
     # Back into the working lists, so an agent calls the customer with a new window.
-    _ticket_to(appointment.ticket, Status.OPEN, actor, note=_("The customer asks to move the visit."))
+    _ticket_to(
+        appointment.ticket, Status.OPEN, actor, note=_("The customer asks to move the visit.")
+    )
     return appointment
 
 
@@ -521,4 +535,3 @@ def appointment_technician_set(
         data={"technician": str(technician) if technician else None},
     )
     return appointment
-
