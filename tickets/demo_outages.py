@@ -169,7 +169,10 @@ def _at(ticket: Ticket, when: datetime):
         .first()
         or 0
     )
+    began = timezone.now()
     yield
+    Appointment.objects.filter(ticket=ticket, created_at__gte=began).update(created_at=when)
+    Appointment.objects.filter(ticket=ticket, updated_at__gte=began).update(updated_at=when)
     TicketEvent.objects.filter(ticket=ticket, pk__gt=last_event).update(created_at=when)
     TicketMessage.objects.filter(ticket=ticket, pk__gt=last_message).update(created_at=when)
     changes = {"updated_at": when}

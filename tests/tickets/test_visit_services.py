@@ -578,7 +578,9 @@ def test_a_missed_visit_raises_the_priority_and_apologises(visit, tech_ticket, w
     assert visit.status == AppointmentStatus.MISSED and visit.missed_reason == "technician_no_show"
     tech_ticket.refresh_from_db()
     assert tech_ticket.status == Status.OPEN and tech_ticket.priority == Priority.HIGH
-    assert "Technikertermin nicht zustande gekommen" in visit_mails(tech_ticket).latest("id").subject
+    assert (
+        "Technikertermin nicht zustande gekommen" in visit_mails(tech_ticket).latest("id").subject
+    )
     assert tech_ticket.events.get(kind="visit.missed").data["reason"] == "technician_no_show"
 
 
