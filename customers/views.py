@@ -58,9 +58,8 @@ def _detail_context(request, customer: Customer, **extra) -> dict:
         "overview": overview,
         # The banner of outages at the customer's address: one query, the services come
         # from the connections the overview already read.
-        "outages": outage_selectors.outages_affecting(
-            postal_code=customer.postal_code,
-            kinds={connection.kind for connection in overview.connections},
+        "outages": outage_selectors.outages_for_customer(
+            customer=customer, kinds={connection.kind for connection in overview.connections}
         ),
         "verification": services.verification_state(customer=customer, agent=request.user, now=now),
         "check_form": forms.PhonePasswordCheckForm(),

@@ -73,12 +73,7 @@ def portal_home(request):
         customer = request.user.customer
     except ObjectDoesNotExist:
         customer = None
-    outages = []
-    if customer is not None:
-        outages = outage_selectors.outages_affecting(
-            postal_code=customer.postal_code,
-            kinds=set(customer.connections.values_list("kind", flat=True)),
-        )
+    outages = outage_selectors.outages_for_customer(customer=customer)
     return render(request, "portal/home.html", {"open_requests": open_requests, "outages": outages})
 
 

@@ -15,8 +15,6 @@ outage; writing follows the workspace rule (`permissions.can_manage_outages`). C
 never reach the API. Bad input is a 400 naming the field and writes nothing.
 """
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
@@ -30,8 +28,8 @@ from helpdesk.api import ERRORS, ScopedSchema, StrictIn
 from helpdesk.pagination import CursorPagination
 from tickets import permissions
 from tickets.api import ChoiceInField, PersonOut
-from tickets.choices import OPEN_STATUSES, OUTAGE_ACTIVE, OutageStatus
-from tickets.models import Outage, OutageArea, OutageUpdate, Ticket
+from tickets.choices import OutageStatus
+from tickets.models import Outage
 from tickets.selectors import outages as selectors
 from tickets.services import outages as services
 
@@ -177,51 +175,6 @@ class OutagePagination(CursorPagination):
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=_("The outage's number."))
 
 
-def _linked_count(**filters) -> Coalesce:
-    """Tickets linked to the outage row, counted per row on the index `ticket_outage`.
-
-    A subquery, not a join with GROUP BY: it runs for the rows of the page only, however
-    many tickets older outages carry.
-    """
-    counted = (
-        Ticket.objects.filter(outage=OuterRef("pk"), **filters)
-        .order_by()
-        .values("outage")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def outage_rows(*, filters: dict) -> QuerySet[Outage]:
-    """The API list: filtered, with the linked counts and the latest update (two queries)."""
-    rows = Outage.objects.annotate(
-        linked=_linked_count(), linked_open=_linked_count(status__in=sorted(OPEN_STATUSES))
-    ).prefetch_related(
-        Prefetch(
-            "updates",
-            queryset=OutageUpdate.objects.select_related("author").order_by("-created_at", "-id")[
-                :1
-            ],
-            to_attr="latest_updates",
-        )
-    )
-    if filters.get("status"):
-        rows = rows.filter(status__in=sorted(set(filters["status"])))
-    if filters.get("active") is True:
-        rows = rows.filter(status__in=sorted(OUTAGE_ACTIVE))
-    elif filters.get("active") is False:
-        rows = rows.exclude(status__in=sorted(OUTAGE_ACTIVE))
-    if filters.get("postal_code"):
-        code = filters["postal_code"]
-        rows = rows.filter(
-            Exists(
-                OutageArea.objects.filter(outage=OuterRef("pk"), first__lte=code, last__gte=code)
-            )
-        )
-    return rows
-
-
 class OutageViewSet(viewsets.GenericViewSet):
     """Outages (mass incidents) with their updates; network monitoring keeps them current."""
 
@@ -275,7 +228,7 @@ class OutageViewSet(viewsets.GenericViewSet):
         for name in (self.paginator.cursor_query_param, self.paginator.page_size_query_param):
             query.pop(name, None)
         filters = self._input(OutageListIn, data=query)
-        page = self.paginate_queryset(outage_rows(filters=filters))
+        page = self.paginate_queryset(selectors.outage_rows(filters=filters))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(parameters=[ID], responses={200: OutageDetailOut, **ERRORS})

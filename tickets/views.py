@@ -179,7 +179,7 @@ def customer_tickets(request, number: str):
 def ticket_create(request, number: str):
     """Open a ticket for a customer: what they ask on the phone, in a letter, chat or mail."""
     customer = customer_permissions.customer_for(request.user, number)
-    affecting = _customer_outages(customer)
+    affecting = outage_selectors.outages_for_customer(customer=customer)
     form = forms.TicketCreateForm(request.POST or None, request.FILES or None, outages=affecting)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -216,20 +216,12 @@ def ticket_create(request, number: str):
 # --- One ticket -------------------------------------------------------------------------
 
 
-def _customer_outages(customer) -> list:
-    """Active outages over the customer's postal code for services they have (2 queries)."""
-    if customer is None:
-        return []
-    kinds = set(customer.connections.values_list("kind", flat=True))
-    return outage_selectors.outages_affecting(postal_code=customer.postal_code, kinds=kinds)
-
-
 def _outage_offers(ticket) -> list:
     """The outages the ticket page offers to link with one click: none once it is linked or
     done, for it then either belongs to its outage or cannot join one any more."""
     if ticket.outage_id or ticket.is_done:
         return []
-    return _customer_outages(ticket.customer)
+    return outage_selectors.outages_for_customer(customer=ticket.customer)
 
 
 def _line_snapshot(ticket) -> list[dict]:

@@ -1,6 +1,7 @@
 """Read queries for outages: the banner check, the outage pages, the status page, the API."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from tickets.choices import OPEN_STATUSES, OUTAGE_ACTIVE
 from tickets.models import Outage, OutageArea, OutageUpdate, Ticket, VisitRegion
@@ -39,12 +40,71 @@ def outages_affecting(*, postal_code: str, kinds) -> list[Outage]:
     return [outage for outage in rows if wanted & set(outage.services)]
 
 
+def outages_for_customer(*, customer, kinds=None) -> list[Outage]:
+    """The outages affecting a customer (their postal code, their services); none without one.
+
+    `kinds` are the customer's services when the caller has read their connections
+    already (the customer record); otherwise they cost one query more.
+    """
+    if customer is None:
+        return []
+    if kinds is None:
+        kinds = set(customer.connections.values_list("kind", flat=True))
+    return outages_affecting(postal_code=customer.postal_code, kinds=kinds)
+
+
+def _linked_count(**filters) -> Coalesce:
+    """Tickets linked to the outage row, counted per row on the index `ticket_outage`.
+
+    A subquery, not a join with GROUP BY: it runs for the rows of the page only, however
+    many tickets older outages carry.
+    """
+    counted = (
+        Ticket.objects.filter(outage=OuterRef("pk"), **filters)
+        .order_by()
+        .values("outage")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _with_linked_counts(rows: QuerySet[Outage]) -> QuerySet[Outage]:
+    return rows.annotate(
+        linked=_linked_count(), linked_open=_linked_count(status__in=sorted(OPEN_STATUSES))
+    )
+
+
+def outage_rows(*, filters: dict) -> QuerySet[Outage]:
+    """The API list: filtered, with the linked counts and the latest update (two queries)."""
+    rows = _with_linked_counts(Outage.objects).prefetch_related(
+        Prefetch(
+            "updates",
+            queryset=OutageUpdate.objects.select_related("author").order_by("-created_at", "-id")[
+                :1
+            ],
+            to_attr="latest_updates",
+        )
+    )
+    if filters.get("status"):
+        rows = rows.filter(status__in=sorted(set(filters["status"])))
+    if filters.get("active") is True:
+        rows = rows.filter(status__in=sorted(OUTAGE_ACTIVE))
+    elif filters.get("active") is False:
+        rows = rows.exclude(status__in=sorted(OUTAGE_ACTIVE))
+    if filters.get("postal_code"):
+        code = filters["postal_code"]
+        rows = rows.filter(
+            Exists(
+                OutageArea.objects.filter(outage=OuterRef("pk"), first__lte=code, last__gte=code)
+            )
+        )
+    return rows
+
+
 def outage_list(*, active: bool, cursor: str = "") -> Page:
     """Workspace list: active outages, or resolved ones newest first, with linked counts."""
-    rows = Outage.objects.annotate(
-        linked=Count("tickets"),
-        linked_open=Count("tickets", filter=Q(tickets__status__in=sorted(OPEN_STATUSES))),
-    )
+    rows = _with_linked_counts(Outage.objects)
     if active:
         rows = rows.filter(status__in=sorted(OUTAGE_ACTIVE))
         return keyset_page(rows, order=("-started_at", "-id"), cursor=cursor, size=PAGE_SIZE)
@@ -53,21 +113,10 @@ def outage_list(*, active: bool, cursor: str = "") -> Page:
 
 
 def outage_detail_queryset() -> QuerySet[Outage]:
-    return (
-        Outage.objects.select_related("created_by")
-        .prefetch_related(
-            Prefetch(
-                "updates",
-                queryset=OutageUpdate.objects.select_related("author").order_by(
-                    "-created_at", "-id"
-                ),
-            )
-        )
-        .annotate(
-            linked=Count("tickets", distinct=True),
-            linked_open=Count(
-                "tickets", filter=Q(tickets__status__in=sorted(OPEN_STATUSES)), distinct=True
-            ),
+    return _with_linked_counts(Outage.objects.select_related("created_by")).prefetch_related(
+        Prefetch(
+            "updates",
+            queryset=OutageUpdate.objects.select_related("author").order_by("-created_at", "-id"),
         )
     )
 
