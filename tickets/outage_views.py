@@ -9,7 +9,6 @@ changed, a stale edit as the page's notice. Every form posts without JavaScript.
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -23,7 +22,7 @@ from tickets import outage_forms as forms
 from tickets import permissions
 from tickets import views as ticket_views
 from tickets.choices import OUTAGE_ACTIVE, OutageStatus
-from tickets.models import Outage, Ticket
+from tickets.models import Outage
 from tickets.selectors import outages as selectors
 from tickets.services import outages
 
@@ -105,28 +104,13 @@ def outage_create(request):
 # --- One outage -------------------------------------------------------------------------
 
 
-def _notify_progress(outage: Outage, updates: list) -> None:
-    """How far each notification still being mailed has got (one query, only if any)."""
-    pending = [update for update in updates if update.notify and not update.notified_at]
-    if not pending:
-        return
-    counts = Ticket.objects.filter(outage=outage).aggregate(
-        **{
-            f"u{update.pk}": Count("id", filter=Q(id__lte=update.notified_through))
-            for update in pending
-        }
-    )
-    for update in pending:
-        update.notified_count = counts[f"u{update.pk}"]
-
-
 def _detail_context(request, outage: Outage, *, bound: dict | None = None, **extra) -> dict:
     user = request.user
     can_manage = permissions.can_manage_outages(user) and outage.is_active
     tickets = selectors.outage_tickets(outage=outage, cursor=request.GET.get("cursor", ""))
     permissions.mark_visible(user, tickets.rows)
     updates = list(outage.updates.all())
-    _notify_progress(outage, updates)
+    selectors.notify_progress(outage=outage, updates=updates)
     # Every update stores the expected end it was posted under; say it only where it moved.
     for index, update in enumerate(updates):
         older = updates[index + 1] if index + 1 < len(updates) else None
@@ -317,7 +301,7 @@ def _ticket_answer(request, reference: str, *, run, notice: str):
 def ticket_outage_link(request, reference: str):
     """One click from the banner: this ticket belongs to the outage."""
     outage_id = request.POST.get("outage", "")
-    outage = Outage.objects.filter(pk=int(outage_id)).first() if outage_id.isdigit() else None
+    outage = selectors.outage_get(outage_id)
 
     def run(ticket):
         if outage is None:

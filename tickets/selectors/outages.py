@@ -1,6 +1,6 @@
 """Read queries for outages: the banner check, the outage pages, the status page, the API."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from tickets.choices import OPEN_STATUSES, OUTAGE_ACTIVE
@@ -119,6 +119,29 @@ def outage_detail_queryset() -> QuerySet[Outage]:
             queryset=OutageUpdate.objects.select_related("author").order_by("-created_at", "-id"),
         )
     )
+
+
+def notify_progress(*, outage: Outage, updates: list[OutageUpdate]) -> None:
+    """Set `notified_count` on each update still being mailed: how many linked tickets its
+    batches have passed (one query, and only while a notice is going out)."""
+    pending = [update for update in updates if update.notify and not update.notified_at]
+    if not pending:
+        return
+    counts = Ticket.objects.filter(outage=outage).aggregate(
+        **{
+            f"u{update.pk}": Count("id", filter=Q(id__lte=update.notified_through))
+            for update in pending
+        }
+    )
+    for update in pending:
+        update.notified_count = counts[f"u{update.pk}"]
+
+
+def outage_get(raw_id: str) -> Outage | None:
+    """The outage a form names by number; None for no number, a too large one or a gone one."""
+    if not raw_id.isdigit() or len(raw_id) > 18:  # beyond the database's integer: not ours
+        return None
+    return Outage.objects.filter(pk=int(raw_id)).first()
 
 
 def outage_tickets(*, outage: Outage, cursor: str = "") -> Page:
