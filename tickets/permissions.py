@@ -267,9 +267,14 @@ def can_see_day_plan(user) -> bool:
     return can_dispatch(user) or (roles.is_staff_member(user) and _in_tech(user))
 
 
+def books_visits(ticket: Ticket) -> bool:
+    """Whether the ticket's department is the one that sends technicians."""
+    return ticket.queue.department.slug == TECH_DEPARTMENT
+
+
 def can_book_visit(user, ticket: Ticket) -> bool:
     """Book, move or cancel a visit: tech tickets, for whoever may work them."""
-    if ticket.queue.department.slug != TECH_DEPARTMENT:
+    if not books_visits(ticket):
         return False
     return can_work(user, ticket) or can_dispatch(user)
 

@@ -55,16 +55,12 @@ def _when(window: VisitWindow) -> str:
     return f"{day} {window.starts:%H:%M}\u2013{window.ends:%H:%M}"
 
 
-def _is_tech(ticket) -> bool:
-    return ticket.queue.department.slug == permissions.TECH_DEPARTMENT
-
-
 # --- The ticket page's card -------------------------------------------------------------------
 
 
 def _tech_ticket(request, reference: str):
     ticket = permissions.ticket_for(request.user, reference, selectors.ticket_queryset())
-    if not _is_tech(ticket):
+    if not permissions.books_visits(ticket):
         raise Http404  # other departments book no visits: there is no card to show
     return ticket
 
@@ -100,7 +96,7 @@ def ticket_visits(request, reference: str):
 
 def _booking_ticket(request, reference: str):
     ticket = permissions.ticket_for(request.user, reference, selectors.ticket_queryset())
-    if not _is_tech(ticket):
+    if not permissions.books_visits(ticket):
         raise PermissionDenied(
             _("Only tickets of the tech department can book a technician visit.")
         )

@@ -170,6 +170,18 @@ def test_customer_service_sees_outages_but_cannot_open_update_or_resolve(as_bob,
     assert outage_state(dsl_outage) == before
 
 
+def test_billing_cannot_open_or_resolve_outages_either(client, carol, team, dsl_outage):
+    signed_in(client, carol)
+    count, before = Outage.objects.count(), outage_state(dsl_outage)
+    response = client.post(
+        reverse("outages:outage-create"),
+        {"title": "Fake", "services": ["dsl"], "area": "51147", "status": "investigating"},
+    )
+    assert response.status_code == 403 and Outage.objects.count() == count
+    assert client.post(action_url("resolve", dsl_outage), {"text": "x"}).status_code == 403
+    assert outage_state(dsl_outage) == before
+
+
 @pytest.mark.parametrize("who", ["trent", "tina", "dana", "max_"])
 def test_tech_team_leads_dispatchers_and_management_may_open_outages(client, request, team, who):
     user = request.getfixturevalue(who)

@@ -227,7 +227,7 @@ def _ticket_to(ticket: Ticket, status: str, actor, note: str = "") -> None:
 
 
 def _bookable(ticket: Ticket, window: VisitWindow, technician: Technician | None) -> None:
-    if ticket.queue.department.slug != permissions.TECH_DEPARTMENT:
+    if not permissions.books_visits(ticket):
         raise DomainError(_("Only tickets of the tech department can book a technician visit."))
     if ticket.is_done:
         raise DomainError(_("This ticket is already resolved."))

@@ -15,7 +15,7 @@ def books_visits(ticket) -> bool:
 
     Reads only the queue and department the ticket page has joined already.
     """
-    return ticket.queue.department.slug == permissions.TECH_DEPARTMENT
+    return permissions.books_visits(ticket)
 
 
 @register.filter
