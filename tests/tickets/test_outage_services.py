@@ -287,6 +287,18 @@ def test_a_bad_update_is_refused(dsl_outage, trent, changes, field):
     assert snapshot() == before
 
 
+def test_text_typed_in_a_browser_keeps_its_lines(dsl_outage, trent):
+    """Browsers send a textarea's line breaks as CRLF: two paragraphs, not control characters."""
+    update = outages.outage_update_post(
+        outage=dsl_outage, text="Der Bagger ist weg.\r\n\r\nDas Kabel wird gespleißt.", actor=trent
+    )
+    assert update.text == "Der Bagger ist weg.\n\nDas Kabel wird gespleißt."
+    outage, _new = outages.outage_create(
+        title="DSL-Störung\r\nKöln", services=["dsl"], area="50667", actor=trent
+    )
+    assert outage.title == "DSL-Störung Köln"  # a title stays on one line
+
+
 def test_a_resolved_outage_takes_no_update(dsl_outage, trent):
     outages.outage_resolve(outage=dsl_outage, text="Behoben.", actor=trent)
     before = snapshot()

@@ -104,6 +104,22 @@ def visit(tech_ticket, window, trent) -> Appointment:
     return visits.appointment_book(ticket=tech_ticket, window=window, actor=trent)
 
 
+def test_a_note_typed_in_a_browser_keeps_its_lines_and_hidden_characters_are_refused(
+    tech_ticket, window, trent
+):
+    with pytest.raises(DomainError, match="invisible control characters") as refused:
+        visits.appointment_book(
+            ticket=tech_ticket, window=window, actor=trent, note="Klingel \u202egeht nicht"
+        )
+    assert refused.value.field == "note"
+    window.refresh_from_db()
+    assert window.booked == 0 and not Appointment.objects.exists()
+    booked = visits.appointment_book(
+        ticket=tech_ticket, window=window, actor=trent, note="Hinterhaus.\r\nBitte anrufen."
+    )
+    assert booked.note == "Hinterhaus.\nBitte anrufen."
+
+
 def began(window: VisitWindow):
     """Travel to an hour after the window began."""
     return time_machine.travel(window.starts_at() + timedelta(hours=1), tick=False)

@@ -86,8 +86,10 @@ def postal_ranges_text(ranges: list[tuple[str, str]]) -> str:
     return ", ".join(first if first == last else f"{first}-{last}" for first, last in ranges)
 
 
-def _clean(raw: str, *, field: str, maximum: int, required: bool) -> str:
-    text = (raw or "").strip()
+def text_clean(raw: str, *, field: str, maximum: int, required: bool) -> str:
+    """A text as typed: trimmed, line breaks as "\n" (browsers send CRLF), no control or
+    direction-override characters, at most `maximum` characters."""
+    text = (raw or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not text:
         raise DomainError(_("This field is required."), field=field)
     if len(text) > maximum:
@@ -141,13 +143,17 @@ def outage_create(
     the existing outage is returned unchanged (also when two reports race).
     """
     now = now or timezone.now()
-    external_id = _clean(external_id, field="external_id", maximum=100, required=False)
+    external_id = text_clean(external_id, field="external_id", maximum=100, required=False)
     if external_id:
         existing = Outage.objects.filter(external_id=external_id).first()
         if existing is not None:
             return existing, False
-    title = _clean(title, field="title", maximum=TITLE_MAX_LENGTH, required=True)
-    description = _clean(description, field="description", maximum=TEXT_MAX_LENGTH, required=False)
+    title = " ".join(
+        text_clean(title, field="title", maximum=TITLE_MAX_LENGTH, required=True).split()
+    )
+    description = text_clean(
+        description, field="description", maximum=TEXT_MAX_LENGTH, required=False
+    )
     services = _services_clean(services)
     ranges = postal_ranges_parse(area)
     if status not in OUTAGE_ACTIVE:
@@ -193,8 +199,12 @@ def outage_edit(
     """Correct an active outage's details; a stale form is refused."""
     if not outage.is_active:
         raise DomainError(_("This outage is resolved; it cannot be changed any more."))
-    title = _clean(title, field="title", maximum=TITLE_MAX_LENGTH, required=True)
-    description = _clean(description, field="description", maximum=TEXT_MAX_LENGTH, required=False)
+    title = " ".join(
+        text_clean(title, field="title", maximum=TITLE_MAX_LENGTH, required=True).split()
+    )
+    description = text_clean(
+        description, field="description", maximum=TEXT_MAX_LENGTH, required=False
+    )
     services = _services_clean(services)
     ranges = postal_ranges_parse(area)
     _expected_end_check(expected_end_at, outage.started_at)
@@ -234,7 +244,7 @@ def outage_update_post(
     Resolving goes through `outage_resolve` (it also resolves the tickets).
     """
     now = now or timezone.now()
-    text = _clean(text, field="text", maximum=TEXT_MAX_LENGTH, required=True)
+    text = text_clean(text, field="text", maximum=TEXT_MAX_LENGTH, required=True)
     status = status or outage.status
     if status == OutageStatus.RESOLVED:
         return outage_resolve(outage=outage, text=text, actor=actor, now=now)
@@ -278,7 +288,7 @@ def outage_resolve(
     A second resolution is refused (guarded UPDATE), whoever comes second.
     """
     now = now or timezone.now()
-    text = _clean(text, field="text", maximum=TEXT_MAX_LENGTH, required=True)
+    text = text_clean(text, field="text", maximum=TEXT_MAX_LENGTH, required=True)
     resolved = Outage.objects.filter(pk=outage.pk, status__in=OUTAGE_ACTIVE).update(
         status=OutageStatus.RESOLVED,
         resolved_at=now,

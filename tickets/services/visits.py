@@ -30,7 +30,7 @@ from tickets.choices import (
     Status,
 )
 from tickets.models import Appointment, Technician, Ticket, VisitRegion, VisitWindow
-from tickets.services.outages import postal_ranges_parse, postal_ranges_text
+from tickets.services.outages import postal_ranges_parse, postal_ranges_text, text_clean
 
 CAPACITY_MAX = 50
 NOTE_MAX_LENGTH = 2000
@@ -39,14 +39,7 @@ DAY_STARTS, DAY_ENDS = time(6, 0), time(22, 0)
 
 
 def _text(raw: str, *, field: str, required: bool = False) -> str:
-    text = (raw or "").strip()
-    if required and not text:
-        raise DomainError(_("This field is required."), field=field)
-    if len(text) > NOTE_MAX_LENGTH:
-        raise DomainError(
-            _("At most %(count)d characters.") % {"count": NOTE_MAX_LENGTH}, field=field
-        )
-    return text
+    return text_clean(raw, field=field, maximum=NOTE_MAX_LENGTH, required=required)
 
 
 # --- Regions and windows ------------------------------------------------------------------
