@@ -3,6 +3,7 @@
 import calendar
 import unicodedata
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -179,6 +180,16 @@ class Contract(models.Model):
     )
     cancellation_requested_at = models.DateTimeField(null=True, blank=True)
     end_date = models.DateField(_("end"), null=True, blank=True)
+    # Paid in advance up to and including this day (yearly hosting packages); an early
+    # end gives back what was paid for the days after it.
+    prepaid_until = models.DateField(_("paid in advance until"), null=True, blank=True)
+    # An early termination agreed with management: when, what is refunded, and until when
+    # the services stay on free of charge so the customer can move.
+    early_termination_at = models.DateTimeField(_("ended early"), null=True, blank=True)
+    refund_amount = models.DecimalField(
+        _("refund"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    free_until = models.DateField(_("free of charge until"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -207,6 +218,33 @@ class Contract(models.Model):
     @property
     def is_cancellable(self) -> bool:
         return self.status == ContractStatus.ACTIVE
+
+    @property
+    def may_end_early(self) -> bool:
+        """Still running (cancelled or not) and not ended early before."""
+        return self.early_termination_at is None and self.status in (
+            ContractStatus.ACTIVE,
+            ContractStatus.CANCELLATION_REQUESTED,
+        )
+
+    def refund_after(self, end: date) -> Decimal:
+        """What was paid in advance for the days after `end`: the monthly price for each
+        whole month left up to `prepaid_until`, and the rest of a month by its days."""
+        if self.prepaid_until is None or self.prepaid_until <= end:
+            return Decimal("0.00")
+        start = end + timedelta(days=1)
+        months = 0
+        while add_months(start, months + 1) - timedelta(days=1) <= self.prepaid_until:
+            months += 1
+        rest_from = add_months(start, months)
+        price = Decimal(str(self.monthly_price))
+        refund = price * months
+        if rest_from <= self.prepaid_until:
+            month_end = add_months(rest_from, 1) - timedelta(days=1)
+            month_days = (month_end - rest_from).days + 1
+            rest_days = (self.prepaid_until - rest_from).days + 1
+            refund += price * rest_days / month_days
+        return refund.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class Invoice(models.Model):

@@ -1,12 +1,15 @@
 """Every state change of the customers app: one function per use case (see STYLE.md R2)."""
 
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,6 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from customers.choices import (
     ContractStatus,
     CredentialKind,
+    InvoiceStatus,
     LineState,
     NoteKind,
     ServiceKind,
@@ -25,13 +29,16 @@ from customers.choices import (
 from customers.models import (
     Connection,
     Contract,
+    CreditNote,
     Customer,
     CustomerEvent,
     CustomerNote,
+    Invoice,
     PhoneNumber,
     PrivateCredential,
     Product,
     VerificationAttempt,
+    add_months,
 )
 from helpdesk import crypto
 from helpdesk import permissions as roles
@@ -554,3 +561,103 @@ def credential_store(
     return PrivateCredential.objects.create(
         customer=customer, connection=connection, kind=kind, secret_encrypted=crypto.encrypt(secret)
     )
+
+
+# --- What management agrees with a customer ---------------------------------------------
+
+
+def invoice_credit_left(invoice: Invoice) -> Decimal:
+    """How much of the invoice is not credited yet."""
+    credited = invoice.credit_notes.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return invoice.amount - credited
+
+
+def credit_note_problem(*, invoice: Invoice, amount: Decimal) -> str | None:
+    """Why this credit note cannot be given (None: it can)."""
+    if amount is None or amount <= 0:
+        return _("The amount must be more than 0.")
+    if amount.as_tuple().exponent < -2:
+        return _("The amount has at most two decimal places.")
+    left = invoice_credit_left(invoice)
+    if amount > left:
+        return _(
+            "The amount is more than the %(left)s € of invoice %(number)s not yet credited."
+        ) % {
+            "left": formats.number_format(left, 2),
+            "number": invoice.number,
+        }
+    return None
+
+
+@transaction.atomic
+def credit_note_create(*, invoice: Invoice, amount: Decimal, reason: str, actor) -> CreditNote:
+    """A credit note against an invoice, at most what is left of it; a fully credited
+    invoice is marked credited. The invoice row is locked, so two credit notes at once
+    cannot together exceed it."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    problem = credit_note_problem(invoice=invoice, amount=amount)
+    if problem:
+        raise DomainError(problem, field="amount")
+    today = timezone.localdate()
+    note = CreditNote.objects.create(
+        customer_id=invoice.customer_id,
+        invoice=invoice,
+        number=f"new-{secrets.token_hex(8)}",
+        issued_on=today,
+        amount=amount,
+        reason=reason[:300],
+    )
+    # The number follows the row id: unique without a counter table, readable on paper.
+    note.number = f"GS-{today:%Y}-{note.pk:06d}"
+    note.save(update_fields=["number"])
+    if invoice_credit_left(invoice) <= 0:
+        Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.CREDITED)
+    event_record(
+        customer=invoice.customer,
+        kind="invoice.credited",
+        actor=_actor_or_none(actor),
+        data={"invoice": invoice.number, "credit_note": note.number, "amount": str(amount)},
+    )
+    return note
+
+
+@transaction.atomic
+def contract_terminate_early(
+    *, contract: Contract, end_date: date, refund_amount: Decimal, free_month: bool, actor
+) -> Contract:
+    """End a contract on an agreed day regardless of term and notice (management's offer),
+    with the refund and, if agreed, the services free of charge for one more month.
+
+    Refused for a contract that already ended or was ended early once: the guarded UPDATE
+    lets only one of two acceptances through.
+    """
+    if refund_amount is None or refund_amount < 0:
+        raise DomainError(_("The refund cannot be negative."), field="refund_amount")
+    free_until = add_months(end_date, 1) if free_month else None
+    updated = Contract.objects.filter(
+        pk=contract.pk,
+        early_termination_at=None,
+        status__in=[ContractStatus.ACTIVE, ContractStatus.CANCELLATION_REQUESTED],
+    ).update(
+        status=ContractStatus.CANCELLED,
+        end_date=end_date,
+        early_termination_at=timezone.now(),
+        refund_amount=refund_amount,
+        free_until=free_until,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise StaleEdit(_("This contract has already ended or was already ended early."))
+    event_record(
+        customer=contract.customer,
+        kind="contract.terminated_early",
+        actor=_actor_or_none(actor),
+        data={
+            "contract": contract.number,
+            "end_date": end_date.isoformat(),
+            "refund": str(refund_amount),
+            "free_until": free_until.isoformat() if free_until else None,
+        },
+    )
+    contract.refresh_from_db()
+    return contract

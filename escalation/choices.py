@@ -28,6 +28,8 @@ class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla.warning", _("SLA warning")
     SLA_BREACHED = "sla.breached", _("SLA breached")
     FEATURE_REQUEST_REREVIEW = "feature_request.rereview", _("Review reopened")
+    MANAGEMENT_REQUEST = "management.request", _("Request to management")
+    PROPOSAL_ANSWERED = "management.proposal_answered", _("Proposal answered")
 
 
 class Weekday(models.IntegerChoices):
@@ -59,3 +61,29 @@ class GermanState(models.TextChoices):
     ST = "ST", "Sachsen-Anhalt"
     SH = "SH", "Schleswig-Holstein"
     TH = "TH", "Thüringen"
+
+
+class RequestStatus(models.TextChoices):
+    """Where a request to management stands: management's turn, the customer's, or done."""
+
+    OPEN = "open", _("Waiting for a proposal")
+    PROPOSED = "proposed", _("Waiting for the customer")
+    SETTLED = "settled", _("Settled")
+
+
+class RequestSource(models.TextChoices):
+    PORTAL = "portal", _("Written by the customer")
+    AGENT = "agent", _("Escalated by an agent")
+
+
+class ProposalKind(models.TextChoices):
+    CREDIT_NOTE = "credit_note", _("Credit note")
+    INDIVIDUAL = "individual", _("Individual solution")
+    TERMINATION = "termination", _("Early termination")
+
+
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for the customer")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")

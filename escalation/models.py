@@ -7,11 +7,21 @@ indexed query instead of holding a task per ticket in the broker.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.choices import Segment
-from escalation.choices import ClockKind, GermanState, NotificationKind, Weekday
+from escalation.choices import (
+    ClockKind,
+    GermanState,
+    NotificationKind,
+    ProposalKind,
+    ProposalStatus,
+    RequestSource,
+    RequestStatus,
+    Weekday,
+)
 from tickets.choices import Channel, Priority
 
 
@@ -214,6 +224,12 @@ class SlaClock(models.Model):
             models.Index(
                 fields=["fire_at"], condition=Q(fire_at__isnull=False), name="sla_clock_due"
             ),
+            # The management board's breaches of the week.
+            models.Index(
+                fields=["breached_at"],
+                condition=Q(breached_at__isnull=False),
+                name="sla_clock_breached",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -241,6 +257,13 @@ class Notification(models.Model):
         db_index=False,
         null=True,
     )
+    management_request = models.ForeignKey(
+        "escalation.ManagementRequest",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        null=True,
+    )
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
@@ -261,3 +284,249 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_id}"
+
+
+# --- Requests to management and proposals ----------------------------------------------------
+
+
+class ManagementRequest(models.Model):
+    """A customer's request to leadership (satisfaction guarantee), worked as a ticket of
+    the management department; written only by `escalation.services.management`.
+
+    Written in the portal, it opens a new ticket in the management queue; escalated by an
+    agent, the agent's ticket moves there. Customer service never sees either.
+    """
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket",
+        on_delete=models.PROTECT,
+        related_name="management_request",
+        verbose_name=_("ticket"),
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="management_requests",
+        verbose_name=_("customer"),
+        db_index=False,  # management_request_customer leads with it
+    )
+    source = models.CharField(_("source"), max_length=10, choices=RequestSource.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    # The customer's words, or the agent's reason for escalating.
+    text = models.TextField(_("text"))
+    contract = models.ForeignKey(
+        "customers.Contract",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("contract"),
+    )
+    related_tickets = models.ManyToManyField(
+        "tickets.Ticket", related_name="+", blank=True, verbose_name=_("related requests")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.OPEN
+    )
+    # When management should answer (the next proposal), on the management calendar.
+    answer_due_at = models.DateTimeField(_("answer due"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("request to management")
+        verbose_name_plural = _("requests to management")
+        indexes = [
+            # The board: requests not settled yet, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=~Q(status=RequestStatus.SETTLED),
+                name="management_request_open",
+            ),
+            models.Index(fields=["customer", "created_at"], name="management_request_customer"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(settled_at__isnull=True) | Q(status=RequestStatus.SETTLED),
+                name="management_request_settled_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("management:request-detail", args=[self.pk])
+
+
+class Proposal(models.Model):
+    """What management offers a customer; answered once, by the customer, in the portal.
+
+    The amounts are fixed when the proposal is made (the refund is computed from the
+    contract then), so the customer accepts exactly what they read.
+    """
+
+    request = models.ForeignKey(
+        ManagementRequest, on_delete=models.PROTECT, related_name="proposals", db_index=False
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=ProposalKind.choices)
+    # What management found out; shown to the customer with the proposal.
+    findings = models.TextField(_("what we found"))
+    text = models.TextField(_("proposal"), blank=True)
+    amount = models.DecimalField(
+        _("amount"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    invoice = models.ForeignKey(
+        "customers.Invoice",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("invoice"),
+    )
+    contract = models.ForeignKey(
+        "customers.Contract",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("contract"),
+    )
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    refund_amount = models.DecimalField(
+        _("refund"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    free_month = models.BooleanField(_("one more month free of charge"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
+    )
+    customer_comment = models.TextField(_("customer's comment"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # What accepting carried out.
+    credit_note = models.ForeignKey(
+        "customers.CreditNote", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("made"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        indexes = [models.Index(fields=["request", "created_at", "id"], name="proposal_request")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status=ProposalStatus.OPEN),
+                name="one_open_proposal_per_request",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=ProposalKind.CREDIT_NOTE)
+                | Q(amount__gt=0, invoice__isnull=False),
+                name="credit_note_proposal_amount_invoice",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=ProposalKind.TERMINATION)
+                | Q(contract__isnull=False, end_date__isnull=False, refund_amount__gte=0),
+                name="termination_proposal_contract_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True)
+                | Q(status__in=[ProposalStatus.ACCEPTED, ProposalStatus.REJECTED]),
+                name="proposal_answered_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind} {self.status}"
+
+    @property
+    def service_until(self):
+        """The last day the services run: a month after the end when that month is free."""
+        if self.kind != ProposalKind.TERMINATION or self.end_date is None:
+            return None
+        from customers.models import add_months
+
+        return add_months(self.end_date, 1) if self.free_month else self.end_date
+
+
+class ManagementRequestEvent(models.Model):
+    """One step of a request to management. Never updated or deleted by application code."""
+
+    request = models.ForeignKey(
+        ManagementRequest, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
+    kind = models.CharField(max_length=64)  # "request.created", "proposal.accepted"
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("request event")
+        verbose_name_plural = _("request events")
+        indexes = [
+            models.Index(fields=["request", "created_at", "id"], name="management_event_request")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind}"
+
+
+# --- KPI roll-up ----------------------------------------------------------------------------
+
+
+class KpiDay(models.Model):
+    """The support figures of one local day, per channel and department, rolled up at night
+    (`escalation.services.kpis.kpi_day_rollup`) so a year of KPIs reads a few thousand rows
+    instead of a million tickets.
+
+    Each figure belongs to the day its event happened (created, resolved, first answered,
+    call started), so a finished day's row never changes afterwards. `department` is the
+    first queue's department for received tickets and calls, the ticket's department at
+    resolution for handled ones; null only for calls without a known support area.
+    """
+
+    day = models.DateField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    department = models.ForeignKey(
+        "tickets.Department", on_delete=models.CASCADE, related_name="+", null=True, db_index=False
+    )
+    received = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)
+    first_contact_solved = models.PositiveIntegerField(default=0)
+    # Handled tickets that broke an SLA promise on their way.
+    breached = models.PositiveIntegerField(default=0)
+    responded = models.PositiveIntegerField(default=0)
+    response_minutes_sum = models.PositiveBigIntegerField(default=0)
+    # Business minutes to the first response → how many tickets took that long, for the
+    # exact median over any period: {"12": 3, "47": 1}.
+    response_minutes = models.JSONField(default=dict)
+    calls = models.PositiveIntegerField(default=0)
+    calls_answered = models.PositiveIntegerField(default=0)
+    wait_seconds_sum = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("KPI day")
+        verbose_name_plural = _("KPI days")
+        indexes = [models.Index(fields=["day", "channel"], name="kpi_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.department_id}"
+
+
+class KpiRollup(models.Model):
+    """That a day has been rolled up (a day without tickets has no KpiDay rows)."""
+
+    day = models.DateField(primary_key=True)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.day}"

@@ -5,13 +5,21 @@
 - Only management changes them (a Django superuser too, but the API takes sessions of
   staff roles only, so an admin needs a role as well); integrations with `sla:write`.
 - Customers never reach them: missing and not-for-you alike give 404.
+- Requests to management, the board and the proposals are management's only (customer
+  service, team leads and integrations get 404 for a request, 403 for the board). A
+  customer sees and answers only their own requests and proposals (404 for others').
+  Any agent who works a ticket may escalate it to management.
+- KPIs (pages, CSV, `/api/v1/stats/`): management and team leads; integrations with the
+  `stats:read` scope (reporting tools).
 """
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from escalation.models import BusinessCalendar, SlaPolicy
+from escalation.choices import ProposalStatus, RequestStatus
+from escalation.models import BusinessCalendar, ManagementRequest, Proposal, SlaPolicy
 from helpdesk import permissions as roles
 from helpdesk.choices import Role
 
@@ -79,3 +87,93 @@ def can_watch_timer(user) -> bool:
     return roles.is_staff_member(user) and bool(
         {Role.TEAM_LEAD, Role.MANAGEMENT} & roles.roles_of(user)
     )
+
+
+# --- Requests to management ------------------------------------------------------------------
+
+
+def is_management(user) -> bool:
+    return roles.is_staff_member(user) and Role.MANAGEMENT in roles.roles_of(user)
+
+
+def ensure_management(user) -> None:
+    """The management board and its pages (403 for other staff: the page exists)."""
+    if not is_management(user):
+        raise PermissionDenied
+
+
+def management_requests_visible_to(user) -> QuerySet[ManagementRequest]:
+    """Every list and lookup of requests to management starts here."""
+    if is_management(user):
+        return ManagementRequest.objects.all()
+    if roles.can_use_portal(user):
+        return ManagementRequest.objects.filter(customer__user=user)
+    return ManagementRequest.objects.none()
+
+
+def management_request_for(user, request_id, *, queryset=None) -> ManagementRequest:
+    """A request for management's pages: 404 for anyone else, customers included."""
+    if not is_management(user):
+        raise Http404
+    visible = management_requests_visible_to(user)
+    if queryset is not None:
+        visible = queryset & visible
+    return get_object_or_404(visible, pk=_pk(request_id))
+
+
+def own_management_request(user, request_id, *, queryset=None) -> ManagementRequest:
+    """A portal customer's own request (404 for anything else, staff included)."""
+    if not roles.can_use_portal(user):
+        raise Http404
+    visible = management_requests_visible_to(user)
+    if queryset is not None:
+        visible = queryset & visible
+    return get_object_or_404(visible, pk=_pk(request_id))
+
+
+def own_open_proposal(user, proposal_id) -> Proposal:
+    """The customer's proposal to answer: 404 unless it is theirs; a proposal answered or
+    withdrawn is still theirs (the service refuses a second answer with a message)."""
+    if not roles.can_use_portal(user):
+        raise Http404
+    return get_object_or_404(
+        Proposal.objects.select_related(
+            "request__customer", "request__ticket", "invoice", "contract"
+        ),
+        pk=_pk(proposal_id),
+        request__customer__user=user,
+    )
+
+
+def can_make_proposal(user, request: ManagementRequest) -> bool:
+    return is_management(user) and request.status == RequestStatus.OPEN
+
+
+def can_withdraw(user, proposal: Proposal) -> bool:
+    return is_management(user) and proposal.status == ProposalStatus.OPEN
+
+
+def can_escalate_to_management(user, ticket) -> bool:
+    """Whoever works the ticket, while it is open, has a customer and is not there yet."""
+    from tickets import permissions as ticket_permissions
+
+    return (
+        roles.is_staff_member(user)
+        and ticket_permissions.can_work(user, ticket)
+        and ticket.customer_id is not None
+        and not ticket.is_done
+    )
+
+
+# --- KPIs ------------------------------------------------------------------------------------
+
+
+def can_see_kpis(user) -> bool:
+    return roles.is_staff_member(user) and bool(
+        {Role.MANAGEMENT, Role.TEAM_LEAD} & roles.roles_of(user)
+    )
+
+
+def ensure_can_see_kpis(user) -> None:
+    if not can_see_kpis(user):
+        raise PermissionDenied

@@ -23,3 +23,13 @@ def notifications_email_send_task(self, notification_ids: list[int]) -> int:
         return services.notifications_email_send(notification_ids=notification_ids)
     except OSError as exc:
         raise self.retry(exc=exc, countdown=60) from exc
+
+
+@shared_task(acks_late=True)
+def kpi_days_rollup_task() -> list[str]:
+    """Roll up finished days not rolled up yet (beat, hourly: yesterday right after
+    midnight, and days a stopped beat missed). Safe twice: a rolled-up day is skipped, and
+    rolling one up again replaces its rows under the day's lock."""
+    from escalation.services import kpis
+
+    return [day.isoformat() for day in kpis.kpi_days_rollup()]

@@ -304,3 +304,11 @@ def ask_tickets_mark_visible(*, user, asks) -> None:
         )
     for ticket in tickets:
         ticket.visible = ticket.pk in visible
+
+
+def most_asked(*, limit: int = 10) -> list[FeatureRequest]:
+    """The requests asked for most (not merged ones), for the management board; on the
+    `fr_by_asks` index, so it reads `limit` rows whatever the number of requests."""
+    return list(
+        FeatureRequest.objects.exclude(status=Status.MERGED).order_by("-ask_count", "-id")[:limit]
+    )

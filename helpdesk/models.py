@@ -22,6 +22,7 @@ SCOPES = {
     "feature_requests:read": _("Read feature requests and find similar ones"),
     "feature_requests:write": _("File feature requests and record asks"),
     "feature_requests:review": _("Decide feature requests: review, reject, merge"),
+    "stats:read": _("Read support KPIs (reporting tools)"),
 }
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a visible marker, not a secret
 

@@ -198,6 +198,18 @@ CELERY_BEAT_SCHEDULE["visit-windows-fill"] = {
     "options": {"expires": 3600.0},
 }
 # /healthz reports the SLA timer as behind when something has been due this long unfired.
+# Requests to management: the answer target in business minutes on the management
+# calendar (960 = two working days of 8 hours), and how many a customer may have open.
+MANAGEMENT_ANSWER_MINUTES = env_int("MANAGEMENT_ANSWER_MINUTES", 960, minimum=1)
+MANAGEMENT_OPEN_REQUESTS_MAX = env_int("MANAGEMENT_OPEN_REQUESTS_MAX", 3, minimum=1)
+# KPIs: finished days are rolled up at night (and days missed before, a few per pass).
+CELERY_BEAT_SCHEDULE["kpi-rollup"] = {
+    "task": "escalation.tasks.kpi_days_rollup_task",
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
+}
+# The public wait-time page's figures are computed at most this often.
+WAIT_TIMES_CACHE_SECONDS = env_int("WAIT_TIMES_CACHE_SECONDS", 300, minimum=1)
 SLA_TIMER_LAG_ALERT = timedelta(seconds=env_int("SLA_TIMER_LAG_ALERT_SECONDS", 300, minimum=30))
 # The beat tick is "stale" on /healthz when the health task has not run for this long.
 HEALTH_BEAT_STALE_AFTER = timedelta(seconds=env_int("HEALTH_BEAT_STALE_AFTER", 120, minimum=30))

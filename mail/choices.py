@@ -10,6 +10,7 @@ class OutboundKind(models.TextChoices):
     STATUS = "status", _("Status change")
     OUTAGE = "outage", _("Outage notice")
     APPOINTMENT = "appointment", _("Technician visit")
+    MANAGEMENT = "management", _("Request to management")
 
 
 class OutboundState(models.TextChoices):

@@ -314,6 +314,39 @@ def appointment_mail_queue(*, appointment, event: str) -> OutboundMail | None:
     )
 
 
+def management_mail_queue(
+    *, request, event: str, proposal=None, text: str = ""
+) -> OutboundMail | None:
+    """Tell the customer where their request to management stands.
+
+    `event` is one of received (written in the portal), escalated (an agent passed their
+    ticket on), proposal (a new proposal to answer in the portal), settled (accepted,
+    with what is carried out).
+    """
+    ticket = request.ticket
+    with translation.override(_language_of(ticket)):
+        subjects = {
+            "received": _("Your request to management has been received"),
+            "escalated": _("Your request is now with our management"),
+            "proposal": _("Our proposal for your request"),
+            "settled": _("Thank you for your agreement"),
+        }
+        subject = f"{subjects[event]}: {request.subject}"
+    return _queue(
+        ticket=ticket,
+        kind=OutboundKind.MANAGEMENT,
+        subject=subject,
+        context={
+            "request": request,
+            "proposal": proposal,
+            "proposal_text": text,
+            "event": event,
+            "request_link": settings.SITE_URL
+            + reverse("portal_management:request-detail", args=[request.pk]),
+        },
+    )
+
+
 # --- Sending ------------------------------------------------------------------------------
 
 

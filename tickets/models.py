@@ -270,6 +270,17 @@ class Ticket(models.Model):
             models.Index(
                 fields=["outage", "id"], condition=Q(outage__isnull=False), name="ticket_outage"
             ),
+            # The nightly KPI roll-up reads one day of resolutions and first responses.
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(resolved_at__isnull=False),
+                name="ticket_resolved",
+            ),
+            models.Index(
+                fields=["first_response_at"],
+                condition=Q(first_response_at__isnull=False),
+                name="ticket_first_response",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -356,6 +367,10 @@ class Attachment(models.Model):
         return reverse("attachment-download", args=[self.token])
 
 
+# Movements up the lines and between departments, counted per day on the management board.
+MOVE_EVENT_KINDS = ["ticket.escalated", "ticket.handed_off"]
+
+
 class TicketEvent(models.Model):
     """One thing that happened to a ticket. Never updated or deleted by application code."""
 
@@ -373,7 +388,15 @@ class TicketEvent(models.Model):
     class Meta:
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="event_ticket")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="event_ticket"),
+            # The management board's escalations and handoffs per day.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(kind__in=MOVE_EVENT_KINDS),
+                name="event_moves",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"

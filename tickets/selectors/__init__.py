@@ -488,9 +488,14 @@ def queue_list(*, user) -> QuerySet[Queue]:
     )
 
 
+# Requests to management are filed there only by escalation.services.management.
+MANAGEMENT_AREA = "management"
+
+
 def support_area_list() -> QuerySet[SupportArea]:
-    """Support areas new tickets may be opened in (the phone system maps IVR choices to them)."""
-    return SupportArea.objects.filter(is_active=True)
+    """Support areas new tickets may be opened in (the phone system maps IVR choices to them);
+    not the management area, which only a request to management reaches."""
+    return SupportArea.objects.filter(is_active=True).exclude(slug=MANAGEMENT_AREA)
 
 
 # --- Customer portal --------------------------------------------------------------------

@@ -404,11 +404,13 @@ def ticket_reply(
     attachments: Iterable[UploadedFile] = (),
     status: str | None = None,
     expected_version: int | None = None,
+    mail_customer: bool = True,
 ) -> TicketMessage:
     """An agent's public reply: shown in the portal and mailed to the customer after commit.
 
     The first reply stamps the first response; a new ticket becomes open, or takes the
-    status the agent chose with the reply (e.g. waiting for customer).
+    status the agent chose with the reply (e.g. waiting for customer). `mail_customer=False`
+    when the caller sends its own mail about it (a proposal of management).
     """
     now = timezone.now()
     _refuse_when_closed(ticket)
@@ -435,7 +437,8 @@ def ticket_reply(
         )
         status_changed_to = target if status else ""
     event_record(ticket=ticket, kind="message.replied", actor=actor, data={"message": message.pk})
-    mail.ticket_reply_queue(message=message, status_changed_to=status_changed_to)
+    if mail_customer:
+        mail.ticket_reply_queue(message=message, status_changed_to=status_changed_to)
     return message
 
 

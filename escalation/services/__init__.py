@@ -722,10 +722,21 @@ def _notice_mail(notice: Notification) -> tuple[str, str]:
 
 
 def notices_create(
-    *, recipients, kind: str, data: dict, now: datetime, ticket=None, feature_request=None
+    *,
+    recipients,
+    kind: str,
+    data: dict,
+    now: datetime,
+    ticket=None,
+    feature_request=None,
+    management_request=None,
 ) -> list[Notification]:
     """In-app notices to each recipient once, mailed after commit (e.g. a review reopened)."""
-    about = {"ticket": ticket, "feature_request": feature_request}
+    about = {
+        "ticket": ticket,
+        "feature_request": feature_request,
+        "management_request": management_request,
+    }
     created = Notification.objects.bulk_create(_notices(recipients, kind, data, now, **about))
     if created:
         transaction.on_commit(partial(_enqueue_mail, [notice.pk for notice in created]))

@@ -232,7 +232,9 @@ def notice_list(*, user) -> list[Notification]:
 
 
 def notice_url(notice: Notification) -> str:
-    """Where the notice leads: its ticket or its feature request."""
+    """Where the notice leads: its request to management, ticket or feature request."""
+    if notice.management_request_id:
+        return reverse("management:request-detail", args=[notice.management_request_id])
     if notice.feature_request_id:
         return reverse("feature_requests:request-detail", args=[notice.feature_request_id])
     return reverse("tickets:ticket-detail", args=[notice.ticket.reference])
@@ -245,6 +247,18 @@ def notice_text(notice: Notification) -> str:
             "id": notice.feature_request_id,
             "asks": notice.data.get("asks", ""),
         }
+    if notice.kind == NotificationKind.MANAGEMENT_REQUEST:
+        return _("Request to management %(ref)s: %(subject)s") % {
+            "ref": notice.data.get("reference", ""),
+            "subject": notice.data.get("subject", ""),
+        }
+    if notice.kind == NotificationKind.PROPOSAL_ANSWERED:
+        text = (
+            _("%(ref)s: the customer accepted the proposal")
+            if notice.data.get("accepted")
+            else _("%(ref)s: the customer rejected the proposal")
+        )
+        return text % {"ref": notice.data.get("reference", "")}
     clock = ClockKind(notice.data.get("clock", ClockKind.RESOLUTION)).label
     if notice.kind == NotificationKind.SLA_WARNING:
         return _("%(ref)s: %(clock)s due soon") % {"ref": notice.ticket.reference, "clock": clock}

@@ -1,0 +1,19 @@
+"""Placeholder: filled in by the pages work of issue 9."""
+
+from django.http import Http404
+
+
+def request_list(request, *args, **kwargs):
+    raise Http404
+
+
+def request_create(request, *args, **kwargs):
+    raise Http404
+
+
+def request_detail(request, *args, **kwargs):
+    raise Http404
+
+
+def proposal_answer(request, *args, **kwargs):
+    raise Http404
