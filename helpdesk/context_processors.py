@@ -1,6 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from escalation import permissions as escalation_permissions
 from helpdesk import permissions
 from helpdesk.choices import Role
 from tickets import permissions as ticket_permissions
@@ -27,6 +28,10 @@ def navigation(request) -> dict:
             items.append((reverse("visits:day"), _("Visit planning")))
         if ticket_permissions.can_manage_text_modules(user):
             items.append((reverse("tickets:text-module-list"), _("Text modules")))
+        if escalation_permissions.is_management(user):
+            items.append((reverse("management:board"), _("Management"), ["/management/"]))
+        if escalation_permissions.can_see_kpis(user):
+            items.append((reverse("management:kpis"), _("KPIs")))
         items.append((reverse("api-docs"), _("API documentation")))
         if user.is_staff:
             items.append((reverse("admin:index"), _("Administration")))
@@ -36,6 +41,7 @@ def navigation(request) -> dict:
         items.append((reverse("portal-contracts"), _("My contracts")))
         items.append((reverse("portal-invoices"), _("My invoices")))
         items.append((reverse("portal-account"), _("My account")))
+        items.append((reverse("portal_management:request-list"), _("Write to management")))
     current = _current(request.path, items)
     nav_items = [
         {"url": item[0], "label": item[1], "current": index == current}
