@@ -14,8 +14,12 @@ from escalation import forms, services
 from escalation.models import (
     BusinessCalendar,
     ClosedDay,
+    KpiRollup,
+    ManagementRequest,
+    ManagementRequestEvent,
     Notification,
     OpeningHours,
+    Proposal,
     SlaClock,
     SlaPolicy,
 )
@@ -133,3 +137,35 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_select_related = ["recipient", "ticket"]
     search_fields = ["=ticket__reference", "=recipient__username"]
     show_full_result_count = False
+
+
+# Requests to management are worked on the management pages; the admin only reads them
+# (proposals and their outcome are written by escalation.services.management).
+@admin.register(ManagementRequest)
+class ManagementRequestAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "subject", "customer", "source", "status", "created_at"]
+    list_filter = ["status", "source"]
+    list_select_related = ["ticket", "customer"]
+    search_fields = ["=ticket__reference", "=customer__number"]
+    show_full_result_count = False
+
+
+@admin.register(Proposal)
+class ProposalAdmin(ReadOnlyAdmin):
+    list_display = ["request", "kind", "status", "amount", "refund_amount", "created_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["request"]
+    show_full_result_count = False
+
+
+@admin.register(ManagementRequestEvent)
+class ManagementRequestEventAdmin(ReadOnlyAdmin):
+    list_display = ["request", "kind", "actor", "created_at"]
+    list_select_related = ["request", "actor"]
+    show_full_result_count = False
+
+
+@admin.register(KpiRollup)
+class KpiRollupAdmin(ReadOnlyAdmin):
+    list_display = ["day", "computed_at"]
+    date_hierarchy = "day"

@@ -322,6 +322,7 @@ EVENT_TITLES = {
     "ticket.escalated": lambda: _("Escalated"),
     "ticket.handed_off": lambda: _("Handed off"),
     "ticket.handed_back": lambda: _("Handed back"),
+    "management.escalated": lambda: _("Passed to management"),
     "ticket.assigned": lambda: _("Assigned"),
     "ticket.unassigned": lambda: _("Unassigned"),
     "ticket.priority_changed": lambda: _("Priority changed"),
