@@ -10,9 +10,13 @@
 Tokens need `sla:read` to read and `sla:write` to write. Staff sessions may read; only
 management may write (`permissions.can_manage_sla`). Every write calls one service, the
 same the admin uses, so both refuse the same input with the same message.
+
+- `stats/`: the KPI report of a period (`escalation.selectors.kpis`), for reporting tools
+  with a `stats:read` token and for management and team leads signed in.
 """
 
 from django.db.models import Prefetch
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,12 +24,15 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
 
 from customers.choices import Segment
-from escalation import permissions, services
+from escalation import kpi_forms, permissions, services
 from escalation.choices import GermanState, Weekday
 from escalation.models import BusinessCalendar, ClosedDay, SlaPolicy
+from escalation.selectors import kpis
 from helpdesk import api as helpdesk_api
+from helpdesk.models import ApiToken
 from tickets import api as tickets_api
 from tickets.choices import Channel
 from tickets.models import Department
@@ -301,7 +308,152 @@ class PolicyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(saved.policy).data)
 
 
+# --- KPIs: /api/v1/stats/ ---------------------------------------------------------------
+
+
+class StatsIn(helpdesk_api.StrictIn):
+    """The query of a KPI report; without dates, the last 30 days including today."""
+
+    start = serializers.DateField(required=False, help_text=_("First day (YYYY-MM-DD)."))
+    end = serializers.DateField(required=False, help_text=_("Last day, inclusive (YYYY-MM-DD)."))
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, required=False, allow_blank=True, help_text=_("Empty: all.")
+    )
+    department = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Department.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Department code; empty: all."),
+        error_messages={"does_not_exist": _("No department with this code.")},
+    )
+
+    def to_internal_value(self, data):
+        # An empty department in a query string means "all", like an absent one; `format`
+        # is DRF's own (content negotiation), not a filter.
+        if hasattr(data, "copy"):
+            data = data.copy()
+            data.pop("format", None)
+            if data.get("department") == "":
+                data.pop("department")
+        return super().to_internal_value(data)
+
+    def validate(self, data: dict) -> dict:
+        start, end = kpi_forms.period_or_default(
+            data.get("start"), data.get("end"), today=timezone.localdate()
+        )
+        problem = kpis.period_check(start, end)
+        if problem:
+            raise serializers.ValidationError({"end": problem}, code="period")
+        return {**data, "start": start, "end": end}
+
+
+class FiguresOut(serializers.Serializer):
+    received = serializers.IntegerField(help_text=_("Tickets opened."))
+    handled = serializers.IntegerField(help_text=_("Tickets resolved."))
+    first_contact_solved = serializers.IntegerField(
+        help_text=_("Resolved without escalation, handoff or reopening and with at most one reply.")
+    )
+    first_contact_rate = serializers.FloatField(
+        allow_null=True, help_text=_("Percent of the handled tickets.")
+    )
+    responded = serializers.IntegerField(help_text=_("Tickets first answered."))
+    average_first_response_minutes = serializers.FloatField(
+        allow_null=True, help_text=_("Business minutes on the ticket's SLA calendar.")
+    )
+    median_first_response_minutes = serializers.FloatField(
+        allow_null=True, help_text=_("Business minutes on the ticket's SLA calendar.")
+    )
+    sla_breached = serializers.IntegerField(help_text=_("Handled tickets that broke an SLA."))
+    sla_breach_rate = serializers.FloatField(
+        allow_null=True, help_text=_("Percent of the handled tickets.")
+    )
+    calls = serializers.IntegerField(help_text=_("Calls the phone system reported."))
+    calls_answered = serializers.IntegerField()
+    average_wait_seconds = serializers.FloatField(
+        allow_null=True, help_text=_("Of the answered calls.")
+    )
+
+
+class ChannelFiguresOut(FiguresOut):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+
+
+class DepartmentFiguresOut(FiguresOut):
+    department = serializers.CharField(
+        allow_null=True, help_text=_("Department code; null: calls without a known area.")
+    )
+
+
+class DailyFiguresOut(FiguresOut):
+    day = serializers.DateField()
+    median_first_response_minutes = None  # per day only sums and averages
+
+
+class BacklogOut(serializers.Serializer):
+    department = serializers.CharField(allow_null=True)
+    total = serializers.IntegerField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for key, *_rest in kpis.BACKLOG_BUCKETS:
+            fields[key] = serializers.IntegerField()
+        return fields
+
+
+class PeriodOut(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField(help_text=_("Inclusive."))
+
+
+class StatsOut(serializers.Serializer):
+    period = PeriodOut()
+    channel = serializers.CharField(allow_null=True)
+    department = serializers.CharField(allow_null=True)
+    days_missing = serializers.IntegerField(
+        help_text=_("Finished days of the period not rolled up yet (their figures are missing).")
+    )
+    totals = FiguresOut()
+    by_channel = ChannelFiguresOut(many=True)
+    by_department = DepartmentFiguresOut(many=True)
+    daily = DailyFiguresOut(many=True)
+    backlog = BacklogOut(
+        many=True, help_text=_("Open tickets now by age and department (not the period).")
+    )
+
+
+class StatsView(APIView):
+    """Support KPIs over a period: totals, per channel, per department, per day, and the
+    backlog by age. Finished days come from the nightly roll-up, today live; a year costs
+    the same few queries as a day."""
+
+    schema = helpdesk_api.ScopedSchema()
+    scopes = {"GET": "stats:read"}
+
+    @extend_schema(
+        operation_id="stats_retrieve",
+        parameters=[StatsIn],
+        responses={200: StatsOut, **helpdesk_api.ERRORS},
+    )
+    def get(self, request):
+        """Support KPIs of a period (default: the last 30 days, today included): totals,
+        per channel, per department and per day, and the backlog by age now. Medians and
+        first responses are in business minutes of each ticket's SLA calendar. Signed-in
+        users: management and team leads only."""
+        if not isinstance(request.auth, ApiToken):
+            permissions.ensure_can_see_kpis(request.user)
+        data = StatsIn(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        report = kpis.kpi_report(
+            start=data.validated_data["start"],
+            end=data.validated_data["end"],
+            channel=data.validated_data.get("channel", ""),
+            department=data.validated_data.get("department"),
+        )
+        return Response(kpis.kpi_report_as_dict(report))
+
+
 router = SimpleRouter()
 router.register("sla-calendars", CalendarViewSet, basename="sla-calendar")
 router.register("sla-policies", PolicyViewSet, basename="sla-policy")
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("stats/", StatsView.as_view(), name="stats")]

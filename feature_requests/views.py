@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from escalation import charts
 from feature_requests import forms, permissions, selectors, services
 from feature_requests.choices import (
     MERGEABLE,
@@ -225,37 +226,20 @@ def _history(events) -> list[dict]:
 
 def _chart(weeks: list[dict]) -> dict:
     """Bars of the asks per week as SVG geometry (attributes only: the CSP allows no styles)."""
-    top, bottom, slot, bar = CHART["top"], CHART["bottom"], CHART["slot"], CHART["bar"]
-    highest = max((week["asks"] for week in weeks), default=0)
+    chart = charts.bar_chart([week["asks"] for week in weeks], items=weeks, **CHART)
+    bars = [
+        {**bar, "week": bar["item"]["week"], "asks": bar["item"]["asks"]} for bar in chart["bars"]
+    ]
     total = sum(week["asks"] for week in weeks)
-    bars = []
-    for index, week in enumerate(weeks):
-        height = round((bottom - top) * week["asks"] / highest) if highest else 0
-        if week["asks"] and height < 2:
-            height = 2
-        bars.append(
-            {
-                "x": index * slot + (slot - bar) // 2,
-                "y": bottom - height,
-                "width": bar,
-                "height": height,
-                "week": week["week"],
-                "asks": week["asks"],
-            }
-        )
     busiest = max(weeks, key=lambda week: week["asks"]) if total else None
     return {
-        **CHART,
+        **chart,
         "bars": bars,
         "weeks": len(weeks),
         "total": total,
-        "highest": highest,
         "busiest": busiest,
         "first": weeks[0]["week"] if weeks else None,
         "last": weeks[-1]["week"] if weeks else None,
-        "label_y": bottom + 18,
-        "baseline": bottom + 0.5,
-        "max_y": top - 4,
     }
 
 
