@@ -566,6 +566,18 @@ def ticket_close_by_customer(*, ticket: Ticket, actor) -> Ticket:
 # --- Movement between lines and departments ----------------------------------------------
 
 
+def ticket_is_open_management_request(ticket: Ticket) -> bool:
+    """Whether the ticket is a request to management the customer has not agreed on yet."""
+    from escalation.choices import RequestStatus  # escalation's models import this app's
+    from escalation.models import ManagementRequest
+
+    return (
+        ManagementRequest.objects.filter(ticket=ticket)
+        .exclude(status=RequestStatus.SETTLED)
+        .exists()
+    )
+
+
 def _move(
     *,
     ticket: Ticket,
@@ -578,6 +590,17 @@ def _move(
 ) -> Ticket:
     """Put the ticket into another queue, out of anyone's personal list, with its event."""
     origin = ticket.queue
+    if (
+        target.department_id != origin.department_id
+        and origin.department.slug == Department.MANAGEMENT
+        and ticket_is_open_management_request(ticket)
+    ):
+        raise DomainError(
+            _(
+                "This ticket is a request to management; it stays with management until the "
+                "customer has agreed to a proposal."
+            )
+        )
     _apply(
         ticket,
         expected_version=expected_version,
