@@ -6,7 +6,7 @@ PORT ?= 8000
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PORT
 
-.PHONY: run test install install-dev messages lint format lock bench bench-tickets bench-sla bench-calls bench-mail bench-feature-requests bench-outages clean
+.PHONY: run test install install-dev messages lint format lock bench bench-tickets bench-sla bench-calls bench-mail bench-feature-requests bench-outages bench-kpis clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,10 @@ bench-feature-requests: install-dev
 ## make bench-outages: the outage check on a customer page at 1M customers, resolving 20,000 linked tickets (DATABASE_URL as for bench)
 bench-outages: install-dev
 	$(PY) bench/outages.py
+
+## make bench-kpis: KPI roll-up, report (30/365 days) and board over a year of 1M tickets and 300k calls (DATABASE_URL as for bench)
+bench-kpis: install-dev
+	$(PY) bench/kpis.py
 
 clean:
 	rm -rf $(VENV) var

@@ -240,7 +240,9 @@ class Contract(models.Model):
         price = Decimal(str(self.monthly_price))
         refund = price * months
         if rest_from <= self.prepaid_until:
-            month_end = add_months(rest_from, 1) - timedelta(days=1)
+            # The month counted from `start` again: from a clamped day (31 Jan -> 28 Feb)
+            # one more month ends on 30 March, not on 27 March.
+            month_end = add_months(start, months + 1) - timedelta(days=1)
             month_days = (month_end - rest_from).days + 1
             rest_days = (self.prepaid_until - rest_from).days + 1
             refund += price * rest_days / month_days

@@ -34,7 +34,8 @@ def _fast_password_hashing(settings):
 def _default_organisation(request):
     """Transactional tests (live server, threads, a real worker) flush the tables after each
     test, taking the departments and support areas the migrations created with them; put
-    them back for every such test, with the default calendars and SLA policies."""
+    them back for every such test, with the default calendars and SLA policies and the
+    support area of requests to management."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
         {"transactional_db", "live_server"} & set(request.fixturenames)
@@ -46,6 +47,8 @@ def _default_organisation(request):
     organisation.create(django_apps, None)
     sla_defaults = import_module("escalation.migrations.0002_default_calendars_and_policies")
     sla_defaults.create(django_apps, None)
+    management_area = import_module("escalation.migrations.0006_management_support_area")
+    management_area.create(django_apps, None)
 
 
 @pytest.fixture(autouse=True)

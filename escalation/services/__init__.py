@@ -708,6 +708,10 @@ def _notice_mail(notice: Notification) -> tuple[str, str]:
                 ]
             )
             return selectors.notice_text(notice), body
+        if notice.management_request_id:
+            # A request to management or an answered proposal: no SLA deadline to name.
+            link = settings.SITE_URL + selectors.notice_url(notice)
+            return selectors.notice_text(notice), f"{notice.data.get('subject', '')}\n\n{link}"
         link = settings.SITE_URL + reverse("tickets:ticket-detail", args=[notice.ticket.reference])
         due = timezone.localtime(datetime.fromisoformat(notice.data["due_at"]))
         body = "\n\n".join(

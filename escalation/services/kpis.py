@@ -49,11 +49,12 @@ def _blank() -> dict:
     return {**dict.fromkeys(FIGURES, 0), "response_minutes": defaultdict(int)}
 
 
-def _first_contact(ticket_ids: list[int]) -> set[int]:
-    """Of these resolved tickets, those solved at first contact: never escalated, handed
-    off or reopened, and at most one public reply (the answer that solved it)."""
+def _resolved_facts(ticket_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Of these resolved tickets, those solved at first contact (never escalated, handed
+    off or reopened, and at most one public reply: the answer that solved it) and those
+    with a breached SLA clock. One query, each ticket's clocks looked up by its key."""
     if not ticket_ids:
-        return set()
+        return set(), set()
     replies = (
         TicketMessage.objects.filter(ticket=OuterRef("pk"), kind=MessageKind.REPLY)
         .order_by()
@@ -64,12 +65,27 @@ def _first_contact(ticket_ids: list[int]) -> set[int]:
     moved = TicketEvent.objects.filter(ticket=OuterRef("pk")).filter(
         Q(kind__in=MOVE_EVENT_KINDS) | Q(kind="ticket.status_changed", data__from=Status.RESOLVED)
     )
+    # A count, not EXISTS: PostgreSQL turns an EXISTS into a semi-join that hashes every
+    # breached clock there is; a scalar subquery stays a lookup per ticket by its key.
+    breached = (
+        SlaClock.objects.filter(ticket=OuterRef("pk"), breached_at__isnull=False)
+        .order_by()
+        .values("ticket")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     rows = (
         Ticket.objects.filter(pk__in=ticket_ids)
-        .annotate(replies=Subquery(replies), moved=Exists(moved))
-        .values_list("pk", "replies", "moved")
+        .annotate(replies=Subquery(replies), moved=Exists(moved), breached=Subquery(breached))
+        .values_list("pk", "replies", "moved", "breached")
     )
-    return {pk for pk, replies, was_moved in rows if not was_moved and (replies or 0) <= 1}
+    solved, broke = set(), set()
+    for pk, replies, was_moved, clocks_breached in rows:
+        if not was_moved and (replies or 0) <= 1:
+            solved.add(pk)
+        if clocks_breached:
+            broke.add(pk)
+    return solved, broke
 
 
 def _response_minutes(rows: list[tuple]) -> dict[int, int]:
@@ -106,19 +122,15 @@ def kpi_day_compute(day: date) -> dict[tuple[str, int | None], dict]:
         rows[channel, department]["received"] += n
 
     resolved = list(
-        Ticket.objects.filter(resolved_at__gte=start, resolved_at__lt=end)
-        .annotate(
-            breached=Exists(
-                SlaClock.objects.filter(ticket=OuterRef("pk"), breached_at__isnull=False)
-            )
+        Ticket.objects.filter(resolved_at__gte=start, resolved_at__lt=end).values_list(
+            "pk", "channel", "queue__department"
         )
-        .values_list("pk", "channel", "queue__department", "breached")
     )
-    solved = _first_contact([row[0] for row in resolved])
-    for pk, channel, department, breached in resolved:
+    solved, breached = _resolved_facts([row[0] for row in resolved])
+    for pk, channel, department in resolved:
         row = rows[channel, department]
         row["handled"] += 1
-        row["breached"] += int(breached)
+        row["breached"] += int(pk in breached)
         row["first_contact_solved"] += int(pk in solved)
 
     responses = list(

@@ -25,6 +25,8 @@ class Command(BaseCommand):
         for label in DEMO_APPS:
             module = import_module(f"{apps.get_app_config(label).name}.demo")
             logins += module.seed(stdout=self.stdout)
+        # Requests to management build on every app's rows; the KPI roll-up reads them all.
+        logins += import_module("escalation.demo_management").seed(stdout=self.stdout)
         width = max(len(login["username"]) for login in logins)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
         for login in logins:
