@@ -406,7 +406,7 @@ class Proposal(models.Model):
         _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
     )
     customer_comment = models.TextField(_("customer's comment"), blank=True)
-    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered on"), null=True, blank=True)
     # What accepting carried out.
     credit_note = models.ForeignKey(
         "customers.CreditNote", on_delete=models.PROTECT, related_name="+", null=True, blank=True

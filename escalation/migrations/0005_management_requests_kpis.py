@@ -204,7 +204,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "answered_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="answered"),
+                    models.DateTimeField(blank=True, null=True, verbose_name="answered on"),
                 ),
                 (
                     "created_at",
