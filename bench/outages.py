@@ -157,43 +157,12 @@ def setup(redis_url: str) -> None:
     """Django on `bench_outages`, migrated; refuses any other database."""
     broker_empty(redis_url)  # what an interrupted run left
     django.setup()
-    from django.conf import settings
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        raise SystemExit(
-            "bench/outages.py needs PostgreSQL: set DATABASE_URL, e.g. "
-            f"postgres://postgres@127.0.0.1:5432/helpdesk (it works in {BENCH_DB})."
-        )
-    connection.settings_dict["TEST"]["NAME"] = BENCH_DB
-    # serialize=False: the test runner's JSON snapshot of the database would take minutes.
-    name = connection.creation.create_test_db(verbosity=0, keepdb=True, serialize=False)
-    if name != BENCH_DB or connection.settings_dict["NAME"] != BENCH_DB:
-        raise SystemExit(f"Refusing to run: would write to {name!r}, not {BENCH_DB!r}.")
-    # Timings as in production: no query log kept in memory (CaptureQueriesContext turns
-    # it on where queries are counted).
-    settings.DEBUG = False
+    bulk.bench_db_use(BENCH_DB, "outages.py")
 
 
-def sql(statement: str, params: dict | list | None = None) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-def weighted(draw: str, choices: list[tuple[object, float]]) -> str:
-    """SQL choosing one of (value, share) by the uniform random column `draw`."""
-    branches, bound = [], 0.0
-    for value, share in choices[:-1]:
-        bound += share
-        branches.append(f"WHEN {draw} < {bound:.4f} THEN {value!r}")
-    return f"CASE {' '.join(branches)} ELSE {choices[-1][0]!r} END"
-
-
-def percentile_95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20, method="inclusive")[18]
+sql = bulk.sql
+weighted = bulk.weighted
+percentile_95 = bulk.percentile_95
 
 
 # --- Data ---------------------------------------------------------------------------------
