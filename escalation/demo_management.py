@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from customers.choices import ContractStatus, InvoiceStatus, ServiceKind
 from customers.models import Contract, Customer, Invoice, add_months
+from escalation import services as sla_services
 from escalation.choices import ProposalKind
 from escalation.models import ManagementRequest
 from escalation.services import kpis
@@ -39,7 +40,13 @@ def seed(*, stdout) -> list[dict]:
         stdout.write("Requests to management: demo requests exist, none added")
     else:
         made = _requests()
-        stdout.write(f"Requests to management: {made} created")
+        # Their tickets' clocks started in the past: fire what is due now, as the timer
+        # would within seconds (escalation.demo did so before these tickets existed).
+        swept = sla_services.sla_sweep()
+        stdout.write(
+            f"Requests to management: {made} created "
+            f"({swept.warnings} SLA warnings, {swept.breaches} breaches fired)"
+        )
     days = kpis.kpi_days_rollup(limit=kpis.LOOKBACK_DAYS)
     stdout.write(f"KPI roll-up: {len(days)} day(s) rolled up")
     return []
