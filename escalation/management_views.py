@@ -418,15 +418,6 @@ def proposal_withdraw(request, proposal_id: int):
 # --- Passing a ticket to management ---------------------------------------------------------
 
 
-def _escalation_blocker(ticket) -> str | None:
-    """Why this ticket cannot go to management, shown instead of the form."""
-    if ticket.customer_id is None:
-        return _("Only a ticket of a known customer can go to management.")
-    if ticket.is_done:
-        return _("A resolved or closed ticket cannot go to management.")
-    return None
-
-
 @never_cache
 @workspace_required
 def ticket_escalate(request, reference: str):
@@ -434,7 +425,7 @@ def ticket_escalate(request, reference: str):
     agent's department, so the agent goes back to the queue it came from."""
     user = request.user
     ticket = ticket_permissions.ticket_for(user, reference, ticket_selectors.ticket_queryset())
-    if not ticket_permissions.can_work(user, ticket):
+    if not permissions.can_escalate_to_management(user, ticket):
         raise PermissionDenied
     queue = ticket.queue
     form = forms.EscalateForm(
@@ -457,21 +448,17 @@ def ticket_escalate(request, reference: str):
             if ticket_permissions.tickets_visible_to(user).filter(pk=ticket.pk).exists():
                 return redirect(ticket)
             return redirect(queue.get_absolute_url())
-    existing = selectors.request_for_ticket(ticket=ticket)
-    blocker = _escalation_blocker(ticket)
-    if existing is not None:
-        blocker = _("This ticket is already with management.")
+    blocker = services.escalation_problem(ticket)
     return render(
         request,
         "escalation/management/ticket_escalate.html",
         {
             "ticket": ticket,
             "form": form,
-            "existing": existing,
+            "existing": selectors.request_for_ticket(ticket=ticket),
             "is_management": permissions.is_management(user),
             "blocker": blocker,
-            "can_escalate": blocker is None
-            and permissions.can_escalate_to_management(user, ticket),
+            "can_escalate": blocker is None,
             "back_url": reverse("tickets:ticket-detail", args=[ticket.reference]),
         },
     )

@@ -84,8 +84,12 @@ def portal_request_detail(*, user, request_id) -> ManagementRequest:
 
 
 def request_for_ticket(*, ticket) -> ManagementRequest | None:
-    """The request a ticket belongs to, if any (for the ticket page's link)."""
-    return ManagementRequest.objects.filter(ticket=ticket).first()
+    """The request a ticket belongs to, if any; read once per ticket object (the reverse
+    one-to-one keeps what it found, a missing request too)."""
+    try:
+        return ticket.management_request
+    except ManagementRequest.DoesNotExist:
+        return None
 
 
 # --- The board ------------------------------------------------------------------------------

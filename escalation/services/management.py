@@ -28,6 +28,7 @@ from escalation.choices import (
     RequestStatus,
 )
 from escalation.models import BusinessCalendar, ManagementRequest, ManagementRequestEvent, Proposal
+from escalation.selectors import management as management_selectors
 from escalation.services import notices_create
 from helpdesk.choices import Role
 from helpdesk.errors import DomainError, StaleEdit
@@ -192,20 +193,27 @@ def management_request_create(
     return request
 
 
+def escalation_problem(ticket: Ticket) -> str | None:
+    """Why this ticket cannot go to management (None: it can); the page shows it instead
+    of the form, the service refuses with it."""
+    if ticket.customer_id is None:
+        return _("Only a ticket of a known customer can go to management.")
+    if ticket.is_done:
+        return _("A resolved or closed ticket cannot go to management.")
+    if management_selectors.request_for_ticket(ticket=ticket) is not None:
+        return _("This ticket is already with management.")
+    return None
+
+
 @transaction.atomic
 def management_escalate(*, ticket: Ticket, reason: str, actor, now: datetime | None = None):
     """An agent passes a customer's ticket to management with a reason: the ticket moves
     to the management queue (out of the agent's department) and becomes a request."""
     now = now or timezone.now()
     reason = text_clean(reason, field="reason", maximum=2000, required=True)
-    if ticket.customer_id is None:
-        raise DomainError(
-            _("Only a ticket of a known customer can go to management."), field="reason"
-        )
-    if ticket.is_done:
-        raise DomainError(_("A resolved or closed ticket cannot go to management."), field="reason")
-    if ManagementRequest.objects.filter(ticket=ticket).exists():
-        raise DomainError(_("This ticket is already with management."), field="reason")
+    problem = escalation_problem(ticket)
+    if problem:
+        raise DomainError(problem, field="reason")
     management = Department.objects.filter(slug=Department.MANAGEMENT).first()
     if management is None:
         raise DomainError(_("There is no management department to escalate to."), field="reason")
