@@ -7,3 +7,6 @@ class HelpdeskConfig(AppConfig):
 
     name = "helpdesk"
     verbose_name = _("Helpdesk")
+
+    def ready(self) -> None:
+        from helpdesk import signals  # noqa: F401 - connects the audit receivers

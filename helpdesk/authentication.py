@@ -38,9 +38,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
             .filter(digest=ApiToken.digest_of(key), revoked_at=None)
             .first()
         )
-        if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()
+        if token is None or not token.is_usable(now=now) or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token

@@ -1,4 +1,4 @@
-"""Project-wide writes: roles, API tokens, the beat heartbeat."""
+"""Project-wide writes: roles, API tokens, the audit trail, sessions, the beat heartbeat."""
 
 import logging
 from datetime import datetime
@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk.choices import STAFF_ROLES, Role
+from helpdesk.choices import STAFF_ROLES, AuditAction, Role
 from helpdesk.errors import DomainError
-from helpdesk.models import SCOPES, ApiToken
+from helpdesk.models import SCOPES, ApiToken, AuditEvent, UserSession
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +85,89 @@ def task_enqueue(task, *args, **kwargs) -> bool:
         log.warning("broker unavailable: %s not queued; a periodic pass will catch up", task.name)
         return False
     return True
+
+
+# Keys whose values never enter the audit trail, whatever a caller passes in `details`.
+_SECRET_MARKERS = ("password", "secret", "token", "key", "code", "otp", "credential")
+
+
+def _client_ip(request) -> str | None:
+    """The address the request came from. Behind a TLS proxy (BEHIND_TLS_PROXY), the proxy
+    sets REMOTE_ADDR through the WSGI server's forwarded-for handling, not us."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    action: AuditAction,
+    request=None,
+    actor: User | None = None,
+    actor_label: str = "",
+    obj=None,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_label: str = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """Append one entry to the security audit trail.
+
+    `actor` defaults to the request's signed-in user; `obj` fills type, id and label from a
+    model instance (its `str()`). Detail keys that look like secrets are dropped.
+    """
+    if actor is None and request is not None:
+        user = getattr(request, "user", None)
+        actor = user if user is not None and user.is_authenticated else None
+    if actor is not None and not actor_label:
+        actor_label = actor.get_username()
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name
+        object_id = object_id or obj.pk
+        object_label = object_label or str(obj)
+    clean = {
+        key: value
+        for key, value in (details or {}).items()
+        if not any(marker in key.lower() for marker in _SECRET_MARKERS)
+    }
+    user_agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        actor_label=actor_label[:150],
+        object_type=object_type[:40],
+        object_id=str(object_id)[:64],
+        object_label=object_label[:200],
+        ip_address=_client_ip(request),
+        user_agent=user_agent[:200],
+        details=clean,
+    )
+
+
+def user_sessions_end(*, user: User, keep_session_key: str | None = None) -> int:
+    """End a user's sessions server-side (all, or all but the one named); returns how many."""
+    sessions = UserSession.objects.filter(user=user)
+    if keep_session_key:
+        sessions = sessions.exclude(session_key=keep_session_key)
+    ended, _detail = sessions.delete()
+    return ended
+
+
+def user_access_end(*, user: User, request=None, reason: AuditAction) -> None:
+    """A disabled user (or one whose roles changed) loses every session and token at once."""
+    ended = user_sessions_end(user=user)
+    revoked = ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
+    audit_record(
+        action=reason,
+        request=request,
+        obj=user,
+        object_type="user",
+        object_label=user.get_username(),
+        details={"sessions_ended": ended, "tokens_revoked": revoked},
+    )
+
+
+def sessions_clear_expired() -> None:
+    from helpdesk.sessions import SessionStore
+
+    SessionStore.clear_expired()

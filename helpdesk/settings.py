@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "helpdesk",
     "customers",
     "tickets",
@@ -64,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "helpdesk.middleware.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -234,6 +238,26 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False
+
+# --- Sessions and the second factor ------------------------------------------------------
+# Sessions live in the database with their user (helpdesk.sessions), so a disabled user's
+# sessions end at once and a user can end their other sessions.
+SESSION_ENGINE = "helpdesk.sessions"
+# Signed out after this long without a request, and after this long in any case.
+SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 60, minimum=5))
+SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env_int("SESSION_ABSOLUTE_HOURS", 12, minimum=1))
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+# Staff sign in with a TOTP code from an authenticator app. Management and admin accounts
+# always; agents, team leads and dispatchers unless this says "optional" (for a demo).
+TWO_FACTOR_FOR_AGENTS = env_str("TWO_FACTOR_FOR_AGENTS", "required").lower()
+if TWO_FACTOR_FOR_AGENTS not in ("required", "optional"):
+    raise EnvError("TWO_FACTOR_FOR_AGENTS must be 'required' or 'optional'")
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Helpdesk")
+CELERY_BEAT_SCHEDULE["sessions-clear"] = {
+    "task": "helpdesk.tasks.sessions_clear_expired_task",
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
+}
 
 # --- Caller verification by phone password ---------------------------------------------
 PHONE_PASSWORD_MIN_LENGTH = env_int("PHONE_PASSWORD_MIN_LENGTH", 6, minimum=4)

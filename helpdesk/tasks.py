@@ -20,3 +20,9 @@ def health_task() -> dict:
     now = timezone.now()
     services.beat_tick_record(now=now)
     return {"status": "ok", "at": now.isoformat()}
+
+
+@shared_task
+def sessions_clear_expired_task() -> None:
+    """Hourly: delete sessions past their cookie age (Django's `clearsessions`)."""
+    services.sessions_clear_expired()

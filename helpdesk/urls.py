@@ -22,6 +22,7 @@ urlpatterns = [
     path("agent/login/", views.AgentLoginView.as_view(), name="agent-login"),
     path("portal/login/", views.PortalLoginView.as_view(), name="portal-login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("helpdesk.account_urls")),
     path("agent/", views.agent_home, name="agent-home"),
     path("portal/", views.portal_home, name="portal-home"),
     path("portal/", include("customers.portal_urls")),

@@ -8,8 +8,9 @@ from importlib import import_module
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import User
+from django.test import Client
 
-from helpdesk import services
+from helpdesk import services, sessions
 from helpdesk.celery import app as celery_app
 from helpdesk.choices import Role
 
@@ -49,6 +50,22 @@ def _default_organisation(request):
     sla_defaults.create(django_apps, None)
     management_area = import_module("escalation.migrations.0006_management_support_area")
     management_area.create(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_passed(monkeypatch):
+    """`client.force_login` stands for a whole sign-in, second factor included, so page
+    tests need not type codes; tests of the second factor sign in through the forms."""
+    force_login = Client.force_login
+
+    def force_login_with_second_factor(self, user, backend=None):
+        force_login(self, user, backend)
+        session = self.session
+        if session.get(sessions.TWO_FACTOR) == "pending":
+            session[sessions.TWO_FACTOR] = "ok"
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
 
 
 @pytest.fixture(autouse=True)
