@@ -47,7 +47,10 @@ class IdentityCheckForm(forms.Form):
 class CustomerNoteForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=NoteKind.choices, initial=NoteKind.INFO)
     text = forms.CharField(
-        label=_("Note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write a note first.")},
     )
 
 

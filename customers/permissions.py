@@ -3,8 +3,10 @@
 Staff (agents, team leads, management) may read every customer record; account changes
 additionally need an open phone-password verification (checked in services). A customer
 reaches only their own record. Private credentials are never readable through any of it.
+Line state is reported by network monitoring only (an integration, never a staff session).
 """
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -46,6 +48,17 @@ def own_contract(user, contract_id: int) -> Contract:
 
 def own_invoices(user):
     return Invoice.objects.filter(customer__user=user)
+
+
+def can_report_line_state(user) -> bool:
+    """Line state comes from network monitoring (an integration's token with
+    `connections:write`); a person never reports it on the monitoring's behalf."""
+    return roles.is_integration(user)
+
+
+def ensure_can_report_line_state(user) -> None:
+    if not can_report_line_state(user):
+        raise PermissionDenied
 
 
 def connection_for(user, connection_id: int, *, customer: Customer | None = None) -> Connection:

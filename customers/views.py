@@ -158,7 +158,10 @@ def customer_note_add(request, number: str):
         else:
             messages.success(request, _("Note added."))
     else:
-        messages.error(request, _("Write a note first."))
+        # The form's own message: "write a note first" for an empty one, the limit for a
+        # note that is too long (which is not the same mistake).
+        errors = form.errors.get("text") or [_("Write a note first.")]
+        messages.error(request, errors[0])
     return redirect(f"{customer.get_absolute_url()}#notes")
 
 

@@ -146,7 +146,11 @@ def ensure_can_assign(user, ticket: Ticket, assignee) -> None:
 
 
 def attachment_for(user, token: str) -> Attachment:
-    """An attachment of a ticket the user may see, on a message they may see."""
+    """An attachment of a ticket the user may see, on a message they may see. Files are for
+    people (workspace and portal); an integration's session sees every ticket but gets no
+    file, and a signed-out visitor a 404 like anyone else."""
+    if not (roles.can_use_workspace(user) or roles.can_use_portal(user)):
+        raise Http404
     attachment = get_object_or_404(
         Attachment.objects.select_related("message__ticket"), token=token
     )

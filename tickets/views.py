@@ -6,6 +6,8 @@ through `tickets.services`. Every form posts without JavaScript; with htmx the s
 endpoints answer with the partial to swap (the ticket area, a list row, the list).
 """
 
+import unicodedata
+
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -28,16 +30,50 @@ from tickets import forms, permissions, selectors, services
 from tickets.choices import OPEN_STATUSES, Status
 from tickets.selectors import outages as outage_selectors
 
+# Types a browser would render as a page or run; such a file is served as plain bytes.
+ACTIVE_CONTENT_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "text/javascript",
+        "application/javascript",
+    }
+)
+
+
+def download_name(filename: str) -> str:
+    """A file name safe in a Content-Disposition header and on the user's disk: no path
+    separators, no control or invisible formatting characters (CR/LF, an RTL override
+    that turns "fdp.exe" into "exe.pdf"); Django adds RFC 6266's `filename*` for the rest."""
+    cleaned = "".join(
+        "_" if char in "/\\" else char
+        for char in filename
+        if not unicodedata.category(char).startswith("C")
+    )
+    return cleaned.strip(" .") or "download"
+
 
 def attachment_download(request, token: str):
-    """Serve an attachment to someone who may see its ticket and message (404 otherwise)."""
+    """Serve an attachment to someone who may see its ticket and message (404 otherwise):
+    always as a download, never rendered inline, in a sandbox should a browser try."""
     attachment = permissions.attachment_for(request.user, token)
-    return FileResponse(
+    content_type = attachment.content_type
+    if content_type.split(";")[0].strip().lower() in ACTIVE_CONTENT_TYPES:
+        content_type = "application/octet-stream"
+    response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
+        filename=download_name(attachment.filename),
+        content_type=content_type,
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox"
+    )
+    return response
 
 
 def _is_htmx(request) -> bool:
