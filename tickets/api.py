@@ -464,10 +464,16 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(parameters=[REFERENCE], responses=MessageOut(many=True))
     @action(detail=True, methods=["get"], pagination_class=MessagePagination, filter_backends=[])
     def messages(self, request, reference=None):
-        """The conversation, oldest first, internal notes included."""
+        """The conversation, oldest first: customer messages and public replies.
+
+        Internal notes never leave the workspace: no integration needs them, and the API
+        answer may end up in another system's logs.
+        """
         ticket = self._ticket()
         page = self.paginate_queryset(
-            selectors.ticket_message_rows(user=request.user, ticket=ticket)
+            selectors.ticket_message_rows(user=request.user, ticket=ticket).exclude(
+                kind=MessageKind.NOTE
+            )
         )
         context = self.get_serializer_context()
         return self.get_paginated_response(MessageOut(page, many=True, context=context).data)

@@ -267,18 +267,22 @@ def test_waiting_for_the_customer_shows_a_paused_sla(client, rw, ticket, bob):
     assert all(entry["paused"] for entry in body["clocks"] if entry["stopped_at"] is None)
 
 
-def test_messages_include_notes_authors_and_attachments(client, rw, ticket, bob, media):
+def test_messages_show_the_conversation_without_internal_notes(client, rw, ticket, bob, media):
     services.ticket_note_add(
+        ticket=ticket, actor=bob, body="Intern: Kundin wirkt verärgert, Kulanz prüfen."
+    )
+    services.ticket_reply(
         ticket=ticket,
         actor=bob,
-        body="Kundin hat zwei Abbuchungen, Kontoauszug anbei.",
+        body="Kontoauszug anbei.",
         attachments=[SimpleUploadedFile("auszug.txt", b"Abbuchung 39,99\nAbbuchung 39,99\n")],
     )
     services.ticket_reply(ticket=ticket, actor=bob, body="Wir erstatten den Betrag.")
     response = client.get(f"/api/v1/tickets/{ticket.reference}/messages/", **rw)
     assert response.status_code == 200
+    assert "Kulanz" not in response.content.decode()
     rows = response.json()["results"]
-    assert [row["kind"] for row in rows] == ["customer", "note", "reply"]
+    assert [row["kind"] for row in rows] == ["customer", "reply", "reply"]
     assert rows[0]["author"]["name"] == "Alice Schmidt"
     assert rows[1]["author"] == {"id": bob.pk, "name": "Bob Bauer"}
     attachment = Attachment.objects.get()
@@ -303,7 +307,9 @@ def test_messages_cost_the_same_for_one_or_thirty(
         assert len(client.get(url, **rw).json()["results"]) == 1
     for i in range(29):
         files = [SimpleUploadedFile(f"{i}.txt", b"log")] if i % 5 == 0 else []
-        services.ticket_note_add(ticket=ticket, actor=bob, body=f"Notiz {i}", attachments=files)
+        services.ticket_reply(
+            ticket=ticket, actor=bob, body=f"Antwort {i}", attachments=files, mail_customer=False
+        )
     with django_assert_num_queries(5):
         assert len(client.get(f"{url}?page_size=200", **rw).json()["results"]) == 30
 
