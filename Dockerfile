@@ -30,8 +30,8 @@ RUN DEBUG=false \
     REDIS_URL=redis://127.0.0.1:6379/0 \
     python manage.py collectstatic --noinput \
     && rm -f /tmp/build.sqlite3 \
-    && mkdir -p /app/var/media \
-    && chown -R app:app /app/var
+    && mkdir -p /app/var/media /app/erasures \
+    && chown -R app:app /app/var /app/erasures
 
 USER app
 

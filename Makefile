@@ -23,10 +23,14 @@ install: $(VENV)/.base
 install-dev: $(VENV)/.dev
 
 ## make run: install, migrate, seed the demo data, start web + worker + beat (Ctrl-C stops all)
+# The demo lets agents sign in without a second factor unless told otherwise; management
+# and admin accounts still set up an authenticator app at their first sign-in.
+run: export TWO_FACTOR_FOR_AGENTS ?= optional
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "==> http://127.0.0.1:$(PORT)/  (workspace /agent/, portal /portal/, API docs /api/docs/)"
+	@echo "==> two-factor sign-in for agents: $$TWO_FACTOR_FOR_AGENTS (management and admin always set up an authenticator app)"
 	$(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 ## make test: install what tests need and run the whole suite (lint and migrations included)

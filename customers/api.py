@@ -154,12 +154,15 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         data = VerifyIn(data=request.data)
         data.is_valid(raise_exception=True)
         customer = permissions.customers_visible_to(request.user).filter(number=number).first()
+        via_token = isinstance(request.auth, ApiToken)
         if customer is None:
             services.phone_password_check_unknown_customer(
-                spoken=data.validated_data["phone_password"]
+                spoken=data.validated_data["phone_password"],
+                number=number,
+                actor=request.user,
+                channel=VerificationChannel.IVR if via_token else VerificationChannel.AGENT,
             )
             raise NotFound
-        via_token = isinstance(request.auth, ApiToken)
         state = services.phone_password_verify(
             customer=customer,
             spoken=data.validated_data["phone_password"],
@@ -193,6 +196,7 @@ class ConnectionViewSet(mixins.UpdateModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=ConnectionStateIn, responses=ConnectionOut)
     def partial_update(self, request, pk=None):
+        permissions.ensure_can_report_line_state(request.user)
         connection = permissions.connection_for(request.user, int(pk) if pk.isdigit() else 0)
         data = ConnectionStateIn(data=request.data)
         data.is_valid(raise_exception=True)

@@ -89,6 +89,7 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        permissions = [("erase_customer", _("Can erase a customer's personal data (GDPR)"))]
         indexes = [
             # On PostgreSQL the column uses the "C" collation (migration 0002), so this
             # plain index serves both `LIKE 'abc%'` and `ORDER BY search_name, id`.
@@ -390,8 +391,14 @@ class PrivateCredential(models.Model):
 class VerificationAttempt(models.Model):
     """One caller-verification attempt: the audit trail, never changed afterwards."""
 
+    # Empty once pseudonymised (retention or erasure): the attempt still counts in
+    # statistics, but no longer says whose account was checked.
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="verification_attempts"
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="verification_attempts",
+        null=True,
+        blank=True,
     )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
@@ -410,6 +417,12 @@ class VerificationAttempt(models.Model):
         indexes = [
             models.Index(fields=["customer", "agent", "-created_at"], name="verif_by_cust_agent"),
             models.Index(fields=["customer", "-created_at"], name="verif_by_cust"),
+            # The retention pass: attempts still linked to a customer, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(customer__isnull=False),
+                name="verif_retention_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -434,3 +447,34 @@ class CustomerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.kind}"
+
+
+class Erasure(models.Model):
+    """A customer's personal data was erased (GDPR Art. 17): when, by whom, why.
+
+    Holds no personal data itself: the customer number is the pseudonymised record's
+    key, and the reason is written without names. Every erasure is also appended to the
+    erasure log outside the database (settings.ERASURE_LOG_PATH), so it can be replayed
+    after restoring an older backup (`manage.py erasures_replay`).
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="erasures")
+    customer_number = models.CharField(_("customer number"), max_length=8)
+    at = models.DateTimeField(_("erased at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("erased by"),
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_number} {self.at:%Y-%m-%d %H:%M}"

@@ -13,6 +13,8 @@ urlpatterns = [
         name="portal-contract-cancel",
     ),
     path("invoices/", views.invoices, name="portal-invoices"),
+    path("data/", views.data_export, name="portal-data-export"),
+    path("data/download/", views.data_download, name="portal-data-download"),
     path("phone-password/", views.phone_password, name="portal-phone-password"),
     path("password/", views.WebPasswordChangeView.as_view(), name="portal-password"),
     path("password-reset/", views.PasswordResetView.as_view(), name="portal-password-reset"),

@@ -4,10 +4,13 @@ Every look-up goes through `customers.permissions`, so another customer's ids an
 every change goes through `customers.services`.
 """
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import formats, timezone
@@ -16,8 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from customers import permissions, portal_forms, selectors, services
+from customers import permissions, portal_forms, privacy_selectors, selectors, services
+from customers.services import privacy
+from helpdesk import account_views, sessions
 from helpdesk import permissions as roles
+from helpdesk import services as account_services
 from helpdesk.errors import DomainError
 
 PAGE_SIZE = 20
@@ -33,7 +39,15 @@ def account(request):
     customer = permissions.own_customer(request.user)
     phones = list(customer.phones.order_by("kind", "number"))
     return render(
-        request, "customers/portal/account.html", {"customer": customer, "phones": phones}
+        request,
+        "customers/portal/account.html",
+        {
+            "customer": customer,
+            "phones": phones,
+            # This session passed a second factor: no query, and right but for a set-up
+            # made in another session meanwhile (the security page reads the devices).
+            "two_factor_on": request.session.get(sessions.TWO_FACTOR) == "ok",
+        },
     )
 
 
@@ -87,6 +101,36 @@ def invoices(request):
     return render(request, "customers/portal/invoices.html", {"page": page})
 
 
+@roles.portal_required
+def data_export(request):
+    """What the data download holds, and the button for it."""
+    customer = permissions.own_customer(request.user)
+    return render(
+        request,
+        "customers/portal/data_export.html",
+        {"customer": customer, "filename": privacy_selectors.export_filename(customer)},
+    )
+
+
+@roles.portal_required
+@require_http_methods(["GET", "POST"])
+def data_download(request):
+    """Everything we hold about the signed-in customer as a JSON file (GDPR Art. 15, 20).
+
+    The customer comes from the session alone: there is no id in the URL to change.
+    """
+    customer = permissions.own_customer(request.user)
+    data = privacy.customer_data_export(customer=customer, actor=request.user, request=request)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    filename = privacy_selectors.export_filename(customer)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @sensitive_post_parameters("current_password", "phone_password", "phone_password_again")
 @roles.portal_required
 @require_http_methods(["GET", "POST"])
@@ -129,9 +173,15 @@ class WebPasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("portal-account")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        messages.success(self.request, _("Your web password has been changed."))
-        return response
+        # The project's service instead of form.save(): it keeps this session, ends the
+        # others server-side and writes the audit entry.
+        ended = account_services.user_password_change(
+            user=self.request.user,
+            new_password=form.cleaned_data["new_password1"],
+            request=self.request,
+        )
+        messages.success(self.request, account_views.password_changed_message(ended))
+        return redirect(self.get_success_url())
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -165,6 +215,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         # as well, so the portal can never set a staff password.
         user = super().get_user(uidb64)
         return user if user is not None and roles.can_use_portal(user) else None
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        account_services.user_password_reset_complete(user=form.user, request=self.request)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

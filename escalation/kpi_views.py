@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET
 from escalation import charts, permissions
 from escalation.kpi_forms import KpiFilterForm, quick_periods
 from escalation.selectors import duration_label, kpis
+from helpdesk import services as audit
+from helpdesk.choices import AuditAction
 from helpdesk.permissions import workspace_required
 from tickets.choices import Channel
 from tickets.models import Department
@@ -368,6 +370,17 @@ def kpi_csv(request):
             "\n".join(problems), status=400, content_type="text/plain; charset=utf-8"
         )
     report = _report(form)
+    audit.audit_record(
+        action=AuditAction.EXPORTED,
+        request=request,
+        details={
+            "export": "kpis",
+            "start": report.start.isoformat(),
+            "end": report.end.isoformat(),
+            "channel": report.channel or "",
+            "department": report.department.slug if report.department else "",
+        },
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{csv_filename(report)}"'
     response.write("\ufeff")

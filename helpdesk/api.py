@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -10,13 +11,14 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework import permissions as permissions_drf
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from helpdesk import permissions
+from helpdesk import permissions, services
+from helpdesk.authentication import ANY_SCOPE
 from helpdesk.errors import DomainError
+from helpdesk.models import SCOPES
 from helpdesk.pagination import CursorPagination
 
 # --- Shared by every app's API: scopes in the schema, error bodies, strict input, pages --
@@ -34,12 +36,33 @@ class ScopedSchema(AutoSchema):
         scope = self._scope()
         if scope is None:
             return description
-        needs = f"Token scope: `{scope}`. Staff sessions: the workspace rules apply."
+        if scope == ANY_SCOPE:
+            needs = "Token scope: any (every token with at least one scope)."
+        else:
+            needs = f"Token scope: `{scope}`. Staff sessions: the workspace rules apply."
         return f"{description}\n\n{needs}".strip()
 
     def get_extensions(self) -> dict:
         scope = self._scope()
         return {"x-required-scope": scope} if scope else {}
+
+
+def scopes_in_description(result, generator, request, public):
+    """drf-spectacular hook: the API description lists every token scope and the rate."""
+    lines = "\n".join(f"- `{scope}`: {SCOPES[scope]}" for scope in SCOPES)
+    limit = settings.API_RATE_PER_MINUTE
+    rate = (
+        f"At most {limit} calls a minute per token; over it the answer is 429 with a "
+        "`Retry-After` header (seconds)."
+        if limit
+        else "No rate limit is configured."
+    )
+    info = result.setdefault("info", {})
+    info["description"] = (
+        f"{info.get('description', '')}\n\n**Token scopes** (each operation names the one "
+        f"it needs):\n\n{lines}\n\n**Rate limit.** {rate}"
+    ).strip()
+    return result
 
 
 class ErrorOut(serializers.Serializer):
@@ -104,6 +127,20 @@ def _flatten(detail, field: str | None = None) -> list[dict]:
     return [{"field": field, "message": str(detail), "code": getattr(detail, "code", "invalid")}]
 
 
+def _audit_refusal(exc, context) -> None:
+    """A refused call is audited: no permission, or credentials that were not accepted (a
+    call without any is not: scanners would flood the trail). Never the header itself."""
+    request = context.get("request")
+    if request is None:
+        return
+    refused = isinstance(exc, exceptions.PermissionDenied) or (
+        isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed)
+        and bool(request.META.get("HTTP_AUTHORIZATION"))
+    )
+    if refused:
+        services.access_denied_record(request=request, path=request.path, method=request.method)
+
+
 def exception_handler(exc, context):
     """Every API error as `{"errors": [{"field": …, "message": …, "code": …}]}`."""
     if isinstance(exc, DomainError):
@@ -125,6 +162,7 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    _audit_refusal(exc, context)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -136,7 +174,7 @@ def exception_handler(exc, context):
 class MeView(APIView):
     """Who the caller is: lets an integration check its token."""
 
-    permission_classes = [permissions_drf.IsAuthenticated]
+    scopes = {"GET": ANY_SCOPE}
 
     @extend_schema(
         responses=inline_serializer(

@@ -49,6 +49,24 @@ class TokenAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
+# `me` only tells a caller who it is: any token with at least one scope may ask.
+ANY_SCOPE = "any"
+
+
+def scope_of(view, request) -> str | None:
+    """The scope a view declares for this request: by action (viewsets) or method (views).
+
+    HEAD reads what GET reads; OPTIONS (DRF's `metadata`) is declared by no view and so is
+    refused: the schema at /api/schema/ documents the API instead.
+    """
+    scopes = getattr(view, "scopes", None) or {}
+    action = getattr(view, "action", None)
+    if action:
+        return scopes.get(action)
+    method = request.method
+    return scopes.get(method) or (scopes.get("GET") if method == "HEAD" else None)
+
+
 class ScopedAccess(permissions_drf.BasePermission):
     """Every API view names the scope each action needs (`view.scopes`, fail closed).
 
@@ -61,9 +79,11 @@ class ScopedAccess(permissions_drf.BasePermission):
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
-        scope = getattr(view, "scopes", {}).get(getattr(view, "action", None) or request.method)
+        scope = scope_of(view, request)
         if scope is None:
             return False
         if isinstance(request.auth, ApiToken):
+            if scope == ANY_SCOPE:
+                return bool(request.auth.scopes)
             return request.auth.allows(scope)
         return permissions.is_staff_member(request.user)

@@ -2,7 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from escalation import permissions as escalation_permissions
-from helpdesk import permissions
+from helpdesk import permissions, sessions
 from helpdesk.choices import Role
 from tickets import permissions as ticket_permissions
 
@@ -14,6 +14,9 @@ def navigation(request) -> dict:
         return {"side": None, "nav_items": [], "home_url": reverse("home")}
     items = []
     side = None
+    # Until the second factor is entered, no page but its own answers: offer none.
+    if request.session.get(sessions.TWO_FACTOR) not in ("ok", "none"):
+        return {"side": None, "nav_items": [], "home_url": reverse("home")}
     if permissions.can_use_workspace(user):
         side = "workspace"
         items.append((reverse("agent-home"), _("Workspace"), ["/agent/tickets/queues/"]))
@@ -32,6 +35,8 @@ def navigation(request) -> dict:
             items.append((reverse("management:board"), _("Management"), ["/management/"]))
         if escalation_permissions.can_see_kpis(user):
             items.append((reverse("management:kpis"), _("KPIs")))
+        if permissions.can_read_audit(user):
+            items.append((reverse("audit:event-list"), _("Audit trail")))
         items.append((reverse("api-docs"), _("API documentation")))
         if user.is_staff:
             items.append((reverse("admin:index"), _("Administration")))
@@ -52,6 +57,8 @@ def navigation(request) -> dict:
         "side": side,
         "nav_items": nav_items,
         "home_url": permissions.home_url_for(user),
+        # The signed-in name in the header opens the own sign-in and security page.
+        "account_url": None if permissions.is_integration(user) else reverse("account:security"),
         "user_roles": [role for role in Role if role in roles],
     }
 

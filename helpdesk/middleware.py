@@ -66,10 +66,11 @@ class SessionSecurityMiddleware:
             from helpdesk import services
             from helpdesk.choices import AuditAction
 
-            user = request.user
+            # request.user is lazy: read it before the flush empties the session.
+            user = request.user if request.user.is_authenticated else None
             session.flush()
             request.user = AnonymousUser()
-            if user.is_authenticated:
+            if user is not None:
                 services.audit_record(
                     action=AuditAction.SESSION_EXPIRED, request=request, actor=user
                 )

@@ -145,6 +145,15 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "-at"], name="audit_action_at"),
             models.Index(fields=["actor", "-at"], name="audit_actor_at"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            # The search page's filters by name, object label and address. On PostgreSQL
+            # the pattern operator class lets "who" also serve a prefix (LIKE 'ti%').
+            models.Index(
+                fields=["actor_label", "-at"],
+                name="audit_actor_label_at",
+                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+            ),
+            models.Index(fields=["object_label", "-at"], name="audit_object_label_at"),
+            models.Index(fields=["ip_address", "-at"], name="audit_ip_at"),
         ]
 
     def __str__(self) -> str:

@@ -77,3 +77,13 @@ def portal_required(view):
     return _side_required(
         can_use_portal, "portal-login", _("This page belongs to the customer portal.")
     )(view)
+
+
+def can_read_audit(user) -> bool:
+    """The security audit trail: team leads and management (quality and leadership) only."""
+    return is_staff_member(user) and bool({Role.TEAM_LEAD, Role.MANAGEMENT} & roles_of(user))
+
+
+def ensure_can_read_audit(user) -> None:
+    if not can_read_audit(user):
+        raise PermissionDenied(_("Only team leads and management read the audit trail."))

@@ -67,8 +67,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "helpdesk.middleware.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: a time-out tells the user why they have to sign in again.
+    "helpdesk.middleware.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -253,6 +254,8 @@ TWO_FACTOR_FOR_AGENTS = env_str("TWO_FACTOR_FOR_AGENTS", "required").lower()
 if TWO_FACTOR_FOR_AGENTS not in ("required", "optional"):
     raise EnvError("TWO_FACTOR_FOR_AGENTS must be 'required' or 'optional'")
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Helpdesk")
+# The admin never shows a device's secret or QR code: whoever reads it holds the factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 CELERY_BEAT_SCHEDULE["sessions-clear"] = {
     "task": "helpdesk.tasks.sessions_clear_expired_task",
     "schedule": 3600.0,
@@ -280,6 +283,23 @@ TICKET_ATTACHMENT_MAX_BYTES = env_int("TICKET_ATTACHMENT_MAX_MB", 10, minimum=1)
 TICKET_ATTACHMENTS_PER_MESSAGE = 5
 # The portal and the mail of a reply link here; set it to the public address in production.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Data protection (GDPR) -------------------------------------------------------------
+# Every erasure is appended here as one JSON line, outside the database, so that after
+# restoring an older database dump `manage.py erasures_replay` erases those customers
+# again. Back it up separately from the database dumps, and never restore it from one.
+ERASURE_LOG_PATH = Path(env_str("ERASURE_LOG_PATH", str(VAR_DIR / "erasures.jsonl")))
+# Finished tickets lose subject, contact e-mail, messages and attachments this many days
+# after they were closed (or resolved); caller verifications lose their customer after
+# this many days (they only matter for the lock-out window and the statistics).
+RETENTION_CLOSED_TICKET_DAYS = env_int("RETENTION_CLOSED_TICKET_DAYS", 1095, minimum=1)
+RETENTION_VERIFICATION_DAYS = env_int("RETENTION_VERIFICATION_DAYS", 90, minimum=1)
+CELERY_BEAT_SCHEDULE["personal-data-retention"] = {
+    # Once a day; the pass is idempotent and batched, so a missed day is caught up next.
+    "task": "customers.tasks.personal_data_retention_task",
+    "schedule": 86400.0,
+    "options": {"expires": 3600.0},
+}
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "de"
@@ -350,16 +370,20 @@ if MAIL_INBOUND_URL:
     }
 
 # --- REST API -------------------------------------------------------------------------
+# Calls a minute per token (a signed-in user, an address without credentials); over it the
+# API answers 429 with Retry-After. 0 switches the limit off.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "helpdesk.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["helpdesk.authentication.ScopedAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "helpdesk.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.api.ScopedSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
@@ -373,6 +397,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "helpdesk.api.scopes_in_description",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.choices.Status",
         "MessageKindEnum": "tickets.choices.MessageKind",

@@ -17,6 +17,8 @@ api_v1 = [
     path("", include("mail.api")),
 ]
 
+handler403 = "helpdesk.views.permission_denied"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("agent/login/", views.AgentLoginView.as_view(), name="agent-login"),
@@ -40,6 +42,7 @@ urlpatterns = [
     path("agent/calls/", include("calls.urls")),
     path("agent/outages/", include("tickets.outage_urls")),
     path("agent/visits/", include("tickets.visit_urls")),
+    path("agent/audit/", include("helpdesk.audit_urls")),
     path("i18n/setlang/", set_language, name="set-language"),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

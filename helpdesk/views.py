@@ -3,13 +3,14 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from escalation import permissions as sla_permissions
 from escalation import selectors as sla_selectors
 from feature_requests import selectors as feature_selectors
-from helpdesk import forms, permissions
+from helpdesk import account_views, forms, permissions, services, sessions
 from helpdesk.health import health_report
 from tickets import permissions as ticket_permissions
 from tickets import selectors as ticket_selectors
@@ -33,6 +34,16 @@ class AgentLoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self) -> str:
         return permissions.home_url_for(self.request.user)
+
+    def form_valid(self, form):
+        """After a correct password, someone who owes a second factor goes to its step
+        (enter the code, or set up an app first), taking the safe `next` along."""
+        response = super().form_valid(form)
+        if self.request.session.get(sessions.TWO_FACTOR) == "pending":
+            return HttpResponseRedirect(
+                account_views.second_factor_url(self.request.user, response["Location"])
+            )
+        return response
 
 
 class PortalLoginView(AgentLoginView):
@@ -75,6 +86,12 @@ def portal_home(request):
         customer = None
     outages = outage_selectors.outages_for_customer(customer=customer)
     return render(request, "portal/home.html", {"open_requests": open_requests, "outages": outages})
+
+
+def permission_denied(request, exception=None):
+    """Every refused page (403): audited once, then Django's own 403 page, unchanged."""
+    services.access_denied_record(request=request, path=request.path, method=request.method)
+    return defaults.permission_denied(request, exception)
 
 
 @never_cache

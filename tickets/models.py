@@ -236,6 +236,11 @@ class Ticket(models.Model):
     # The customer's lines as the agent saw them when the ticket was opened (kind,
     # identifier, state, last sync, drops), so later readers see what the agent saw.
     line_snapshot = models.JSONField(_("line status at creation"), default=list, blank=True)
+    # Set when subject, contact e-mail, messages and attachments were replaced (retention
+    # after closing, or the customer's erasure); the reference and figures stay.
+    personal_data_removed_at = models.DateTimeField(
+        _("personal data removed"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -280,6 +285,14 @@ class Ticket(models.Model):
                 fields=["first_response_at"],
                 condition=Q(first_response_at__isnull=False),
                 name="ticket_first_response",
+            ),
+            # The retention pass: finished tickets whose personal data is still there.
+            models.Index(
+                fields=["resolved_at", "id"],
+                condition=Q(
+                    status__in=sorted(DONE_STATUSES), personal_data_removed_at__isnull=True
+                ),
+                name="ticket_retention_due",
             ),
         ]
 

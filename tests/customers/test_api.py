@@ -195,7 +195,7 @@ def test_unknown_connection_is_404(client, monitoring, erika_line):
 @pytest.mark.parametrize(
     ("scopes", "method", "url", "expected"),
     [
-        ((), "get", "/api/v1/customers/", 403),
+        (("stats:read",), "get", "/api/v1/customers/", 403),
         (("connections:write",), "get", "/api/v1/customers/K1000001/", 403),
         (("customers:read",), "post", "/api/v1/customers/K1000001/verify-phone-password/", 403),
         (("customers:verify",), "get", "/api/v1/customers/K1000001/invoices/", 403),

@@ -8,7 +8,9 @@ otherwise it waits on update, sync and QUIC probes and the first page load hangs
 
 import os
 import shutil
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -92,8 +94,47 @@ def page(request, browser):
 
 
 def sign_in(page, url: str, username: str) -> None:
-    """Sign in on the page at `url` with the test password, by the form's field names."""
+    """Sign in on the page at `url` with the test password, by the form's field names;
+    if the second factor is asked for, enter a code (second_factor_pass)."""
     page.goto(url)
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form:has(input[name=username]) button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator("form:has(input[name=username]) button[type=submit]").click()
+    second_factor_pass(page, username)
+
+
+def second_factor_pass(page, username: str) -> None:
+    """On the second-factor step (enter a code, or set up an app first), give the user an
+    authenticator in the database if they have none and type its current code."""
+    path = urlsplit(page.url).path
+    if path not in ("/account/two-factor/", "/account/two-factor/setup/"):
+        return
+    from django.contrib.auth.models import User
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = User.objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="e2e", confirmed=True)
+    if path.endswith("/setup/"):
+        page.goto(page.url.replace("/two-factor/setup/", "/two-factor/"))
+    page.locator("input[name=code]").fill(totp_code(device))
+    with page.expect_navigation():
+        page.locator("form:has(input[name=code]) button[type=submit]").click()
+
+
+def totp_code(device) -> str:
+    """The code the user's app shows now, or the next one if this one was used already
+    (the server accepts one step ahead and never the same step twice)."""
+    from django_otp.oath import totp
+
+    device.refresh_from_db()
+    while True:
+        now_t = int((time.time() - device.t0) // device.step)
+        ahead = max(0, device.last_t + 1 - now_t)
+        if ahead <= 1:
+            break
+        time.sleep(1)
+    value = totp(device.bin_key, device.step, device.t0 - ahead * device.step, device.digits)
+    return f"{value:0{device.digits}d}"

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from customers import services
 from customers.models import Contract, Product
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import second_factor_pass
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -18,7 +19,9 @@ def _sign_in(page: Page, url: str, username: str) -> None:
     page.goto(url)
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Kennwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Anmelden", exact=True).click()
+    second_factor_pass(page, username)
 
 
 def test_phone_password_set_in_portal_then_caller_verified_and_contract_cancelled(

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import second_factor_pass
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -22,7 +23,9 @@ def _heading(page: Page):
 def _sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Kennwort").fill(password)
-    page.get_by_role("button", name="Anmelden", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Anmelden", exact=True).click()
+    second_factor_pass(page, username)
 
 
 def test_agent_signs_in_switches_to_english_and_signs_out(page, live_server, bob):

@@ -6,6 +6,7 @@ from playwright.sync_api import Page, expect
 
 from customers import services as customer_services
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import second_factor_pass
 from tickets import services
 from tickets.choices import Status
 from tickets.models import Ticket
@@ -22,7 +23,9 @@ def _sign_in(page: Page, url: str, username: str) -> None:
     page.goto(url)
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Kennwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Anmelden", exact=True).click()
+    second_factor_pass(page, username)
 
 
 def test_customer_opens_a_request_reads_the_answer_replies_and_closes_it(

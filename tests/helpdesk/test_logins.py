@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
+from tests.helpdesk.test_two_factor import add_app, code_for
 
 pytestmark = pytest.mark.django_db
 
@@ -13,14 +14,33 @@ def sign_in(client, url_name: str, username: str, password: str = PASSWORD):
 
 
 @pytest.mark.parametrize("persona", ["bob", "tina", "max_"])
-def test_staff_land_on_the_workspace(client, persona, request):
+def test_staff_land_on_the_workspace_after_the_second_factor(client, persona, request):
     user = request.getfixturevalue(persona)
+    device = add_app(user)
     response = sign_in(client, "agent-login", user.username)
     assert response.status_code == 302
-    assert response["Location"] == "/agent/"
+    assert response["Location"] == "/account/two-factor/?next=%2Fagent%2F"
+    assert client.get("/agent/").status_code == 302  # not before the code
+    done = client.post(response["Location"], {"code": code_for(device), "next": "/agent/"})
+    assert done["Location"] == "/agent/"
     page = client.get("/agent/")
     assert page.status_code == 200
     assert "Arbeitsplatz" in page.content.decode()
+
+
+def test_staff_without_an_app_set_one_up_first(client, bob):
+    response = sign_in(client, "agent-login", "bob")
+    assert response["Location"] == "/account/two-factor/setup/?next=%2Fagent%2F"
+
+
+def test_agents_sign_in_with_the_password_alone_when_the_demo_relaxes_it(
+    client, bob, tina, settings
+):
+    settings.TWO_FACTOR_FOR_AGENTS = "optional"
+    assert sign_in(client, "agent-login", "bob")["Location"] == "/agent/"
+    client.post(reverse("logout"))
+    # tina may open the admin site: such accounts always need the second factor
+    assert sign_in(client, "agent-login", "tina")["Location"].startswith("/account/two-factor/")
 
 
 def test_customer_lands_on_the_portal(client, alice):

@@ -18,6 +18,7 @@ from helpdesk.demo import DEMO_PASSWORD
 from helpdesk.management.commands.seed_demo import DEMO_APPS
 from helpdesk.models import ApiToken
 from helpdesk.permissions import roles_of
+from tests.helpdesk.test_two_factor import add_app, code_for
 from tickets.choices import OUTAGE_ACTIVE, AppointmentStatus, OutageStatus, Priority, Status
 from tickets.demo_outages import STANDARD_DAY
 from tickets.models import (
@@ -105,8 +106,11 @@ def test_dana_is_a_dispatcher_of_tech_and_signs_in(seeded, client):
     assert (dana.first_name, dana.last_name) == ("Dana", "Richter")
     assert roles_of(dana) == {Role.DISPATCHER}
     assert dana.agent.departments.get().slug == "tech"
+    device = add_app(dana)  # dispatchers are staff: the code follows the password
     response = client.post("/agent/login/", {"username": "dana", "password": DEMO_PASSWORD})
     assert response.status_code == 302
+    assert response["Location"].startswith("/account/two-factor/")
+    assert client.post(response["Location"], {"code": code_for(device)}).status_code == 302
     if page_exists("/agent/visits/"):
         assert client.get("/agent/visits/").status_code == 200
         visit = Appointment.objects.get(status=AppointmentStatus.CONFIRMED, is_priority=False)

@@ -42,6 +42,7 @@ from customers.models import (
 )
 from helpdesk import crypto
 from helpdesk import permissions as roles
+from helpdesk.choices import AuditAction
 from helpdesk.errors import DomainError, StaleEdit
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
@@ -61,6 +62,24 @@ def event_record(*, customer: Customer, kind: str, actor, data: dict | None = No
 
 def _actor_or_none(actor):
     return actor if actor is not None and actor.is_authenticated else None
+
+
+def _audit(*, action: str, customer: Customer | None, actor, details: dict, number: str = ""):
+    """A security audit entry for the phone password (who, which customer, from where);
+    labelled with the customer number only, never the name or what was typed."""
+    from helpdesk import services as helpdesk_services
+    from helpdesk.middleware import current_request
+
+    number = customer.number if customer is not None else number
+    helpdesk_services.audit_record(
+        action=action,
+        request=current_request(),
+        actor=_actor_or_none(actor),
+        object_type="customer",
+        object_id=customer.pk if customer is not None else "",
+        object_label=number[:20],
+        details=details,
+    )
 
 
 # --- Customer record --------------------------------------------------------------------
@@ -182,6 +201,12 @@ def _phone_password_store(*, customer: Customer, phone_password: str, actor) -> 
     customer.save(update_fields=["phone_password", "phone_password_set_at"])
     kind = "phone_password.changed" if changed else "phone_password.set"
     event_record(customer=customer, kind=kind, actor=actor)
+    _audit(
+        action=AuditAction.PHONE_PASSWORD_CHANGED,
+        customer=customer,
+        actor=actor,
+        details={"change": "changed" if changed else "set", "by": "customer" if actor else "order"},
+    )
     return customer
 
 
@@ -263,9 +288,19 @@ def _spend_one_hash(candidate: str) -> None:
 
 
 @sensitive_variables("spoken")
-def phone_password_check_unknown_customer(*, spoken: str) -> None:
-    """Cost the same as a real check, for callers that named no existing customer."""
+def phone_password_check_unknown_customer(
+    *, spoken: str, number: str = "", actor=None, channel: str = VerificationChannel.AGENT
+) -> None:
+    """Cost the same as a real check, for callers that named no existing customer; audited,
+    so somebody trying customer numbers shows in the trail."""
     _spend_one_hash(phone_password_normalize(spoken[:PHONE_PASSWORD_MAX_LENGTH]))
+    _audit(
+        action=AuditAction.PHONE_PASSWORD_CHECKED,
+        customer=None,
+        number=number,
+        actor=actor,
+        details={"result": "unknown_customer", "channel": channel},
+    )
 
 
 @transaction.atomic
@@ -312,6 +347,12 @@ def phone_password_verify(
         result=result,
         ticket_reference=ticket_reference.strip()[:20],
         created_at=now,
+    )
+    _audit(
+        action=AuditAction.PHONE_PASSWORD_CHECKED,
+        customer=customer,
+        actor=agent,
+        details={"result": result, "channel": channel},
     )
     if result == VerificationResult.SUCCESS:
         customer.verification_reset_at = now
