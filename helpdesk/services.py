@@ -191,6 +191,9 @@ def audit_record(
 def access_denied_record(*, request, path: str, method: str) -> AuditEvent | None:
     """Audit a refused request (page or API: 403). A failing write is logged and swallowed,
     in its own savepoint: the refusal itself must still reach the caller unchanged."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and "token" in match.kwargs:
+        path = "/" + match.route  # a file's download token stays out of the trail
     try:
         with transaction.atomic():
             return audit_record(

@@ -6,7 +6,8 @@ from datetime import UTC, timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import DatabaseError, connection, transaction
-from django.urls import reverse
+from django.test import RequestFactory
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from helpdesk import services
@@ -190,6 +191,16 @@ def test_a_customer_refused_the_workspace_is_recorded(client, alice):
     assert client.post("/agent/", REMOTE_ADDR=IP).status_code == 403
     event = the_event(AuditAction.PERMISSION_DENIED)
     assert event.actor == alice and event.details == {"path": "/agent/", "method": "POST"}
+
+
+def test_a_refused_download_is_recorded_without_its_file_token(bob):
+    request = RequestFactory().get("/files/Zk3secretdownloadtoken/")
+    request.user = bob
+    request.resolver_match = resolve(request.path)
+    event = services.access_denied_record(request=request, path=request.path, method="GET")
+    assert event.details == {"path": "/files/<str:token>/", "method": "GET"}
+    row = AuditEvent.objects.get(pk=event.pk)
+    assert "Zk3secret" not in f"{row.details} {row.object_label} {row.object_id}"
 
 
 def test_a_refusal_still_answers_403_when_the_audit_cannot_be_written(client, bob, monkeypatch):
