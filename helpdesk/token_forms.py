@@ -22,7 +22,7 @@ class ApiTokenCreateForm(forms.Form):
     )
     name = forms.CharField(
         max_length=100,
-        label=_("Name"),
+        label=_("Token name"),
         help_text=_("Which system uses the token, e.g. the phone system in Berlin."),
     )
     scopes = forms.MultipleChoiceField(
