@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -45,6 +46,18 @@ malte = customer_fixtures.malte
 hosting = management_fixtures.hosting
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Cached pages (/status/, /wait-times/) and the API rate count live in memory per
+    test: a page another test (or worker) cached would hide what this test wrote."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sec"}
+    }
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def _staff(username: str, role: Role, first: str, last: str, **extra) -> User:
