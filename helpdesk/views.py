@@ -3,6 +3,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views import csrf as csrf_views
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -92,6 +93,13 @@ def permission_denied(request, exception=None):
     """Every refused page (403): audited once, then Django's own 403 page, unchanged."""
     services.access_denied_record(request=request, path=request.path, method=request.method)
     return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """A form refused for a missing or wrong CSRF token: audited like any refusal (the
+    reason, never the token), then Django's own explanation."""
+    services.access_denied_record(request=request, path=request.path, method=request.method)
+    return csrf_views.csrf_failure(request, reason=reason)
 
 
 @never_cache

@@ -6,7 +6,7 @@ from datetime import UTC, timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import DatabaseError, connection, transaction
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import resolve, reverse
 from django.utils import timezone
 
@@ -191,6 +191,17 @@ def test_a_customer_refused_the_workspace_is_recorded(client, alice):
     assert client.post("/agent/", REMOTE_ADDR=IP).status_code == 403
     event = the_event(AuditAction.PERMISSION_DENIED)
     assert event.actor == alice and event.details == {"path": "/agent/", "method": "POST"}
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_recorded(bob):
+    client = Client(enforce_csrf_checks=True, REMOTE_ADDR=IP)
+    client.force_login(bob)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 403
+    event = AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED).get()
+    assert event.actor == bob and event.ip_address == IP
+    assert event.details == {"path": "/logout/", "method": "POST"}
+    assert client.get("/agent/").status_code == 200  # still signed in: the POST did nothing
 
 
 def test_a_refused_download_is_recorded_without_its_file_token(bob):
