@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -192,3 +194,20 @@ def _password_change_in_account(request, extra_context=None):
 
 
 admin.site.password_change = _password_change_in_account
+
+
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's user admin; a password set here is audited and ends that user's sessions.
+
+    (Disabling a user and changing roles are caught for every path in helpdesk.signals.)
+    """
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            services.user_password_set_by_admin(user=User.objects.get(pk=id), request=request)
+        return response
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

@@ -511,3 +511,19 @@ def user_password_reset_complete(*, user: User, request=None) -> int:
         details={"sessions_ended": ended},
     )
     return ended
+
+
+def user_password_set_by_admin(*, user: User, request) -> int:
+    """An administrator set someone's web password in the admin: that user's sessions end
+    (the administrator's own stays when it is their own account); audited."""
+    keep = request.session.session_key if user.pk == request.user.pk else None
+    ended = user_sessions_end(user=user, keep_session_key=keep)
+    audit_record(
+        action=AuditAction.PASSWORD_CHANGED,
+        request=request,
+        obj=user,
+        object_type="user",
+        object_label=user.get_username(),
+        details={"by": "admin", "sessions_ended": ended},
+    )
+    return ended

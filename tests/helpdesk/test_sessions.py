@@ -161,6 +161,23 @@ def test_disabling_a_user_in_the_admin_ends_their_sessions(bob):
     assert session_keys(admin)  # the admin's own session is untouched
 
 
+def test_a_password_set_in_the_admin_ends_that_users_sessions_and_is_audited(bob):
+    admin = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    victim_session = signed_in(bob)
+    client = signed_in(admin)
+    url = reverse("admin:auth_user_password_change", args=[bob.pk])
+    weak = client.post(url, {"password1": "kurz", "password2": "kurz"})
+    assert weak.status_code == 200 and session_keys(bob)  # refused: nothing ended
+    response = client.post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert not session_keys(bob)
+    assert victim_session.get("/agent/").status_code == 302
+    assert client.get("/admin/").status_code == 200  # the administrator stays signed in
+    event = AuditEvent.objects.get(action=AuditAction.PASSWORD_CHANGED)
+    assert (event.actor, event.object_label) == (admin, "bob")
+    assert event.details == {"by": "admin", "sessions_ended": 1}
+
+
 def test_a_role_change_ends_the_users_sessions(bob):
     client = signed_in(bob)
     services.user_role_grant(user=bob, role=Role.TEAM_LEAD)
