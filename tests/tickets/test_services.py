@@ -140,6 +140,21 @@ def test_subject_keeps_markup_as_plain_text_on_one_line(erika, alice, team):
     assert ticket.messages.get().body == "<b>fett</b>"
 
 
+def test_subject_drops_direction_overrides_the_message_keeps_them(erika, alice, team):
+    # "Rechnung.exe" disguised with a right-to-left override would read "Rechnungexe.pdf".
+    disguised = "Rechnung\u202efdp.exe\u202c und \u2067Datei\u2069 Kabel\u200dsalat"
+    ticket = services.ticket_create(
+        customer=erika,
+        subject=disguised,
+        body=disguised,
+        channel=Channel.PORTAL,
+        support_area=area("general"),
+        actor=alice,
+    )
+    assert ticket.subject == "Rechnungfdp.exe und Datei Kabel\u200dsalat"
+    assert ticket.messages.get().body == disguised
+
+
 # --- Attachments --------------------------------------------------------------------------
 
 

@@ -114,8 +114,15 @@ def _clean_text(raw: str, *, field: str, empty: str, maximum: int) -> str:
     return text
 
 
+# Direction overrides and isolates make a subject read differently from what it is
+# ("Trojan Source"); a subject shows in lists and mail headers, so they are dropped there.
+# Message texts keep them: right-to-left writers may need them, and a message stands alone.
+_DIRECTION_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def _clean_subject(raw: str) -> str:
-    subject = " ".join((raw or "").split())  # one line: no newlines in mail headers
+    # One line: no newlines in mail headers.
+    subject = " ".join((raw or "").translate(_DIRECTION_CONTROLS).split())
     return _clean_text(
         subject,
         field="subject",
