@@ -219,6 +219,26 @@ def test_bad_filters_are_refused_and_nothing_is_listed(as_tina, query, field):
     assert "audit-table" not in page
 
 
+SCRIPT = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+
+
+def test_a_hostile_user_name_and_filter_are_shown_as_text(client, tina):
+    # A failed sign-in records whatever was typed as the user name: the trail shows it
+    # literally, and a filter with the same text comes back escaped in its field.
+    odd = f"{SCRIPT}\u202eevil\u202c\u200d"
+    refused = client.post("/agent/login/", {"username": odd, "password": "wrong"})
+    assert refused.status_code == 200 and "<script>alert(1)" not in refused.content.decode()
+    client.force_login(tina)
+    page = client.get(URL).content.decode()
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    response = client.get(URL, {"object": SCRIPT})
+    assert response.status_code == 200
+    assert "<script>alert(1)" not in response.content.decode()
+    huge = client.get(URL, {"object": "x" * 1_000_000, "who": "y" * 1_000_000})
+    assert huge.status_code == 400 and "audit-table" not in huge.content.decode()
+
+
 # --- Page ----------------------------------------------------------------------------------
 
 
