@@ -11,6 +11,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpdesk import http
 from helpdesk.choices import STAFF_ROLES, AuditAction, Role
 from helpdesk.errors import DomainError
 from helpdesk.models import SCOPES, ApiToken, AuditEvent, UserSession
@@ -135,14 +136,6 @@ def task_enqueue(task, *args, **kwargs) -> bool:
 _SECRET_MARKERS = ("password", "secret", "token", "key", "code", "otp", "credential")
 
 
-def _client_ip(request) -> str | None:
-    """The address the request came from. Behind a TLS proxy (BEHIND_TLS_PROXY), the proxy
-    sets REMOTE_ADDR through the WSGI server's forwarded-for handling, not us."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def audit_record(
     *,
     action: AuditAction,
@@ -182,7 +175,7 @@ def audit_record(
         object_type=object_type[:40],
         object_id=str(object_id)[:64],
         object_label=object_label[:200],
-        ip_address=_client_ip(request),
+        ip_address=http.client_ip(request),
         user_agent=user_agent[:200],
         details=clean,
     )

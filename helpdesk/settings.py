@@ -239,6 +239,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False
+# How many proxies of our own (load balancer, TLS proxy) stand in front of the web
+# processes: the client's address is then read from X-Forwarded-For (helpdesk.http).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "helpdesk.http.client_ip"
 
 # --- Sessions and the second factor ------------------------------------------------------
 # Sessions live in the database with their user (helpdesk.sessions), so a disabled user's

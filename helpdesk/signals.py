@@ -7,7 +7,7 @@ from django.db.models.signals import m2m_changed, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from helpdesk import services, sessions, two_factor
+from helpdesk import http, services, sessions, two_factor
 from helpdesk.choices import AuditAction
 from helpdesk.middleware import current_request
 
@@ -20,7 +20,7 @@ def on_logged_in(sender, request, user, **kwargs):
     session = request.session
     session[sessions.SIGNED_IN_AT] = now
     session[sessions.SEEN_AT] = now
-    session[sessions.IP_ADDRESS] = services._client_ip(request)
+    session[sessions.IP_ADDRESS] = http.client_ip(request)
     session[sessions.USER_AGENT] = request.META.get("HTTP_USER_AGENT", "")[:200]
     pending = two_factor.needs_second_factor(user)
     session[sessions.TWO_FACTOR] = "pending" if pending else "none"

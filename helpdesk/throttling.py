@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework import throttling
 
+from helpdesk import http
 from helpdesk.models import ApiToken
 
 WINDOW_SECONDS = 60
@@ -35,9 +36,9 @@ def _identity(request) -> str:
     user = request.user
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}:{user.date_joined.timestamp():.6f}"
-    # Behind the TLS proxy REMOTE_ADDR is already the client's (see README); an
-    # X-Forwarded-For header from the caller is not trusted, it would reset the count.
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+    # X-Forwarded-For counts only behind our own proxies (TRUSTED_PROXY_COUNT): a header
+    # the caller made up would otherwise reset the count.
+    return f"ip:{http.client_ip(request) or ''}"
 
 
 class ApiRateThrottle(throttling.BaseThrottle):
