@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,9 +25,8 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 
 from helpdesk import account_forms as forms
-from helpdesk import permissions, services, sessions, two_factor
+from helpdesk import http, permissions, selectors, services, sessions, two_factor
 from helpdesk.errors import DomainError
-from helpdesk.models import UserSession
 
 # The recovery codes just made, kept in the session until the user says they stored them.
 RECOVERY_CODES = "hd_2fa_new_codes"
@@ -100,44 +98,6 @@ def _secret_groups(device) -> list[str]:
 
 def _qr_code(device) -> str:
     return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2, dark="#16202c")
-
-
-def browser_label(user_agent: str) -> str:
-    """A readable guess at browser and system from a User-Agent header."""
-    ua = user_agent or ""
-    browser = next(
-        (
-            name
-            for marker, name in (
-                ("Edg/", "Edge"),
-                ("OPR/", "Opera"),
-                ("Firefox/", "Firefox"),
-                ("Chrome/", "Chrome"),
-                ("Chromium/", "Chromium"),
-                ("Safari/", "Safari"),
-            )
-            if marker in ua
-        ),
-        "",
-    )
-    system = next(
-        (
-            name
-            for marker, name in (
-                ("Android", "Android"),
-                ("iPhone", "iOS"),
-                ("iPad", "iPadOS"),
-                ("Windows", "Windows"),
-                ("Mac OS X", "macOS"),
-                ("Linux", "Linux"),
-            )
-            if marker in ua
-        ),
-        "",
-    )
-    if browser and system:
-        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
-    return browser or system or (ua[:60] if ua else _("unknown"))
 
 
 # --- sign-in: the second factor -----------------------------------------------------------
@@ -325,26 +285,17 @@ def two_factor_disable(request):
 
 
 def _security_context(request, sessions_form=None) -> dict:
-    from django_otp.plugins.otp_static.models import StaticToken
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     user = request.user
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
-    recovery_left = (
-        StaticToken.objects.filter(device__user=user).count() if device is not None else 0
-    )
-    rows = UserSession.objects.filter(user=user, expire_date__gt=timezone.now()).order_by(
-        "-created_at", "session_key"
-    )
-    page = Paginator(rows, SESSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    state = selectors.account_security(user=user)
+    page = Paginator(state.sessions, SESSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     for row in page:
-        row.browser = browser_label(row.user_agent)
+        row.browser = http.browser_label(row.user_agent) or _("unknown")
         row.is_current = row.session_key == request.session.session_key
     on_portal = permissions.can_use_portal(user)
     return {
-        "device": device,
+        "device": state.device,
         "required": two_factor.is_required(user),
-        "recovery_left": recovery_left,
+        "recovery_left": state.recovery_left,
         "page": page,
         "sessions_form": sessions_form or forms.PasswordConfirmForm(),
         "password_url": reverse("portal-password" if on_portal else "account:password-change"),

@@ -1,53 +1,14 @@
 """The security audit trail's search page for team leads and management."""
 
-import re
-
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from helpdesk import audit_forms, permissions, selectors
+from helpdesk import audit_forms, http, permissions, selectors
 from helpdesk.choices import AuditAction
 
-# Browser families as a person names them, most specific first (Edge and Opera say
-# "Chrome" too, Chrome says "Safari").
-BROWSERS = (
-    ("Edge", re.compile(r"Edg(?:e|A|iOS)?/(\d+)")),
-    ("Opera", re.compile(r"OPR/(\d+)")),
-    ("Firefox", re.compile(r"Firefox/(\d+)")),
-    ("Chrome", re.compile(r"(?:Chrome|CriOS)/(\d+)")),
-    ("Safari", re.compile(r"Version/(\d+)[.\d]* (?:Mobile/\S+ )?Safari/")),
-    ("curl", re.compile(r"^curl/(\d+)")),
-    ("python-requests", re.compile(r"python-requests/(\d+)")),
-)
-SYSTEMS = (
-    ("Android", "Android"),
-    ("iPhone", "iOS"),
-    ("iPad", "iOS"),
-    ("Windows", "Windows"),
-    ("Mac OS X", "macOS"),
-    ("CrOS", "ChromeOS"),
-    ("Linux", "Linux"),
-)
 IP_SHOWN = 18  # characters; long IPv6 addresses are cut, the whole one is the tooltip
-
-
-def browser_short(user_agent: str) -> str:
-    """ "Firefox 128 · Linux" from a User-Agent header; the first 24 characters otherwise."""
-    if not user_agent:
-        return ""
-    name = ""
-    for label, pattern in BROWSERS:
-        match = pattern.search(user_agent)
-        if match:
-            version = next((group for group in match.groups() if group), "")
-            name = f"{label} {version}".strip()
-            break
-    system = next((label for marker, label in SYSTEMS if marker in user_agent), "")
-    if name:
-        return f"{name} · {system}" if system else name
-    return user_agent if len(user_agent) <= 24 else user_agent[:23] + "…"
 
 
 def ip_short(ip_address: str | None) -> str:
@@ -84,7 +45,7 @@ def _rows(page: selectors.AuditPage) -> list[dict]:
             "label": labels.get(event.action, event.action),
             "group": event.action.split(".", 1)[0],
             "object_type": types.get(event.object_type, event.object_type),
-            "browser": browser_short(event.user_agent),
+            "browser": http.browser_label(event.user_agent),
             "ip": ip_short(event.ip_address),
             "details": _details(event.details),
         }

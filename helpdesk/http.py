@@ -1,8 +1,31 @@
-"""Where a request came from, for the audit trail, the sign-in lock-out and the API rate."""
+"""Where a request came from (address, browser): for the audit trail, the session list,
+the sign-in lock-out and the API rate."""
 
 import ipaddress
+import re
 
 from django.conf import settings
+
+# Browser families as a person names them, most specific first (Edge and Opera say
+# "Chrome" too, Chrome says "Safari").
+BROWSERS = (
+    ("Edge", re.compile(r"Edg(?:e|A|iOS)?/(\d+)")),
+    ("Opera", re.compile(r"OPR/(\d+)")),
+    ("Firefox", re.compile(r"Firefox/(\d+)")),
+    ("Chrome", re.compile(r"(?:Chrome|CriOS)/(\d+)")),
+    ("Safari", re.compile(r"Version/(\d+)[.\d]* (?:Mobile/\S+ )?Safari/")),
+    ("curl", re.compile(r"^curl/(\d+)")),
+    ("python-requests", re.compile(r"python-requests/(\d+)")),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
 
 
 def client_ip(request) -> str | None:
@@ -27,3 +50,20 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(hops[-count]))
     except ValueError:
         return remote
+
+
+def browser_label(user_agent: str) -> str:
+    """ "Firefox 128 · Linux" from a User-Agent header; the first 24 characters otherwise."""
+    if not user_agent:
+        return ""
+    name = ""
+    for label, pattern in BROWSERS:
+        match = pattern.search(user_agent)
+        if match:
+            version = next((group for group in match.groups() if group), "")
+            name = f"{label} {version}".strip()
+            break
+    system = next((label for marker, label in SYSTEMS if marker in user_agent), "")
+    if name:
+        return f"{name} · {system}" if system else name
+    return user_agent if len(user_agent) <= 24 else user_agent[:23] + "…"

@@ -1,11 +1,12 @@
-"""Project-wide reads: the security audit trail's search."""
+"""Project-wide reads: the security audit trail's search, a user's own security state."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from helpdesk.models import AuditEvent
+from helpdesk.models import AuditEvent, UserSession
 
 AUDIT_PAGE_SIZE = 50
 
@@ -69,3 +70,25 @@ def audit_event_list(*, query: AuditFilter, size: int = AUDIT_PAGE_SIZE) -> Audi
     found = list(rows.order_by("-at", "-id")[: size + 1])
     next_cursor = audit_cursor(found[size - 1]) if len(found) > size else None
     return AuditPage(rows=found[:size], next_cursor=next_cursor)
+
+
+@dataclass
+class AccountSecurity:
+    device: object | None  # the confirmed authenticator (TOTP device), if any
+    recovery_left: int
+    sessions: QuerySet[UserSession]  # live sessions, newest first, to paginate
+
+
+def account_security(*, user) -> AccountSecurity:
+    """The account page's reads: the authenticator, recovery codes left, live sessions."""
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+    recovery_left = (
+        StaticToken.objects.filter(device__user=user).count() if device is not None else 0
+    )
+    sessions = UserSession.objects.filter(user=user, expire_date__gt=timezone.now()).order_by(
+        "-created_at", "session_key"
+    )
+    return AccountSecurity(device=device, recovery_left=recovery_left, sessions=sessions)

@@ -241,12 +241,6 @@ def _totp_devices(user: User):
     return TOTPDevice.objects.filter(user=user)
 
 
-def _recovery_device(user: User):
-    from django_otp.plugins.otp_static.models import StaticDevice
-
-    return StaticDevice.objects.filter(user=user).order_by("pk").first()
-
-
 def _throttled(device) -> datetime | None:
     """When the device accepts codes again after wrong ones (django-otp's back-off)."""
     allowed, data = device.verify_is_allowed()
@@ -255,13 +249,38 @@ def _throttled(device) -> datetime | None:
     return (data or {}).get("locked_until") or timezone.now()
 
 
-def _throttle_error(until: datetime) -> DomainError:
+def _throttle_error(until: datetime, *, field: str) -> DomainError:
     seconds = max(1, int((until - timezone.now()).total_seconds()) + 1)
     return DomainError(
         _("Too many wrong codes. Please wait %(seconds)s seconds and try again.")
         % {"seconds": seconds},
-        field="code",
+        field=field,
     )
+
+
+def _code_check(*, devices, code: str, field: str, missing: DomainError) -> tuple[object, bool]:
+    """Check one code on the first of `devices`, locked, unless django-otp's back-off after
+    wrong codes still lasts. Returns the device and whether the code was right; a wrong
+    code's count is committed with this block, so the refusal that follows keeps it."""
+    with transaction.atomic():
+        device = devices.select_for_update().first()
+        if device is None:
+            raise missing
+        until = _throttled(device)
+        if until is not None:
+            raise _throttle_error(until, field=field)
+        return device, device.verify_token(code)
+
+
+def _code_refused(*, user: User, device, method: str, message: str, field: str, request):
+    """Audit a wrong code (the method and the failure count, never the code) and refuse it."""
+    audit_record(
+        action=AuditAction.TWO_FACTOR_FAILED,
+        request=request,
+        actor=user,
+        details={"method": method, "failures": device.throttling_failure_count},
+    )
+    raise DomainError(message, field=field)
 
 
 def recovery_code_format(code: str) -> str:
@@ -303,60 +322,57 @@ def two_factor_enrol_confirm(
     session already signed in (opting in, a new phone), it needs the current web password."""
     if password is not None:
         _current_password_check(user, password)
-    with transaction.atomic():
-        device = _totp_devices(user).select_for_update().filter(confirmed=False).first()
-        if device is None:
-            raise DomainError(_("The set-up has expired. Please start again."), field="code")
-        until = _throttled(device)
-        if until is not None:
-            raise _throttle_error(until)
-        # A wrong code's count is committed with this block, before the refusal below.
-        verified = device.verify_token(code)
-        if verified:
-            replaced = _totp_devices(user).exclude(pk=device.pk).delete()[0]
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            codes = _recovery_codes_new(user=user)
-            audit_record(
-                action=AuditAction.TWO_FACTOR_ENROLLED,
-                request=request,
-                actor=user,
-                details={"replaced_earlier": bool(replaced), "issued": len(codes)},
-            )
-            return device, codes
-    audit_record(
-        action=AuditAction.TWO_FACTOR_FAILED,
-        request=request,
-        actor=user,
-        details={"method": "set-up", "failures": device.throttling_failure_count},
-    )
-    raise DomainError(
-        _("That code is not right. Check the time on your phone and enter the current code."),
+    expired = DomainError(_("The set-up has expired. Please start again."), field="code")
+    device, verified = _code_check(
+        devices=_totp_devices(user).filter(confirmed=False).order_by("pk"),
+        code=code,
         field="code",
+        missing=expired,
     )
+    if not verified:
+        _code_refused(
+            user=user,
+            device=device,
+            method="set-up",
+            message=_(
+                "That code is not right. Check the time on your phone and enter the current code."
+            ),
+            field="code",
+            request=request,
+        )
+    with transaction.atomic():
+        # Guarded: a second confirmation of the same set-up finds it confirmed already.
+        if not _totp_devices(user).filter(pk=device.pk, confirmed=False).update(confirmed=True):
+            raise expired
+        device.confirmed = True
+        replaced = _totp_devices(user).exclude(pk=device.pk).delete()[0]
+        codes = _recovery_codes_new(user=user)
+        audit_record(
+            action=AuditAction.TWO_FACTOR_ENROLLED,
+            request=request,
+            actor=user,
+            details={"replaced_earlier": bool(replaced), "issued": len(codes)},
+        )
+    return device, codes
 
 
 def two_factor_verify(*, user: User, code: str, request=None):
     """Check a code from the user's authenticator; returns the device. Refused: wrong code,
     a code already used (django-otp keeps the last time step), or too many wrong codes."""
-    with transaction.atomic():
-        device = _totp_devices(user).select_for_update().filter(confirmed=True).first()
-        if device is None:
-            raise DomainError(_("No authenticator app is set up for this account."))
-        until = _throttled(device)
-        if until is not None:
-            raise _throttle_error(until)
-        verified = device.verify_token(code)
+    device, verified = _code_check(
+        devices=_totp_devices(user).filter(confirmed=True).order_by("pk"),
+        code=code,
+        field="code",
+        missing=DomainError(_("No authenticator app is set up for this account.")),
+    )
     if not verified:
-        audit_record(
-            action=AuditAction.TWO_FACTOR_FAILED,
-            request=request,
-            actor=user,
-            details={"method": "authenticator", "failures": device.throttling_failure_count},
-        )
-        raise DomainError(
-            _("That code is not right or has been used already. Enter the current code."),
+        _code_refused(
+            user=user,
+            device=device,
+            method="authenticator",
+            message=_("That code is not right or has been used already. Enter the current code."),
             field="code",
+            request=request,
         )
     audit_record(
         action=AuditAction.TWO_FACTOR_VERIFIED,
@@ -369,34 +385,28 @@ def two_factor_verify(*, user: User, code: str, request=None):
 
 def two_factor_recovery_verify(*, user: User, code: str, request=None):
     """Accept one recovery code instead of the authenticator; each code works once."""
-    with transaction.atomic():
-        device = _recovery_device(user)
-        if device is None:
-            raise DomainError(_("That recovery code is not right."), field="recovery_code")
-        device = type(device).objects.select_for_update().get(pk=device.pk)
-        until = _throttled(device)
-        if until is not None:
-            error = _throttle_error(until)
-            error.field = "recovery_code"
-            raise error
-        verified = device.verify_token(_recovery_code_normalise(code))
-        remaining = device.token_set.count() if verified else None
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device, verified = _code_check(
+        devices=StaticDevice.objects.filter(user=user).order_by("pk"),
+        code=_recovery_code_normalise(code),
+        field="recovery_code",
+        missing=DomainError(_("That recovery code is not right."), field="recovery_code"),
+    )
     if not verified:
-        audit_record(
-            action=AuditAction.TWO_FACTOR_FAILED,
-            request=request,
-            actor=user,
-            details={"method": "recovery code", "failures": device.throttling_failure_count},
-        )
-        raise DomainError(
-            _("That recovery code is not right or has been used already."),
+        _code_refused(
+            user=user,
+            device=device,
+            method="recovery code",
+            message=_("That recovery code is not right or has been used already."),
             field="recovery_code",
+            request=request,
         )
     audit_record(
         action=AuditAction.TWO_FACTOR_RECOVERY_USED,
         request=request,
         actor=user,
-        details={"remaining": remaining},
+        details={"remaining": device.token_set.count()},
     )
     return device
 
@@ -431,18 +441,14 @@ def two_factor_disable(*, user: User, password: str, code: str, request=None) ->
         raise DomainError(_("Your account must sign in with a second factor."))
     _current_password_check(user, password)
     code = (code or "").strip()
-    if code.replace(" ", "").isdigit():
-        try:
-            two_factor_verify(user=user, code=code.replace(" ", ""), request=request)
-        except DomainError as error:
-            error.field = "code"
-            raise
-    else:
-        try:
-            two_factor_recovery_verify(user=user, code=code, request=request)
-        except DomainError as error:
-            error.field = "code"
-            raise
+    digits = code.replace(" ", "")
+    # Six digits come from the app; anything else is taken for a recovery code.
+    verify = two_factor_verify if digits.isdigit() else two_factor_recovery_verify
+    try:
+        verify(user=user, code=digits if digits.isdigit() else code, request=request)
+    except DomainError as error:
+        error.field = "code"
+        raise
     with transaction.atomic():
         from django_otp.plugins.otp_static.models import StaticDevice
 

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from helpdesk import services
-from helpdesk.audit_views import browser_short, ip_short
+from helpdesk.audit_views import ip_short
 from helpdesk.choices import AuditAction, Role
+from helpdesk.http import browser_label
 from helpdesk.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -259,21 +260,21 @@ def test_address_and_browser_are_shortened_with_the_whole_in_the_tooltip(as_tina
 
 
 def test_browser_names_are_short():
-    assert browser_short(FIREFOX) == "Firefox 128 · Linux"
+    assert browser_label(FIREFOX) == "Firefox 128 · Linux"
     chrome = (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
         "Chrome/126.0.0.0 Safari/537.36"
     )
-    assert browser_short(chrome) == "Chrome 126 · Windows"
-    assert browser_short(chrome + " Edg/126.0.2592.87") == "Edge 126 · Windows"
+    assert browser_label(chrome) == "Chrome 126 · Windows"
+    assert browser_label(chrome + " Edg/126.0.2592.87") == "Edge 126 · Windows"
     safari = (
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
         "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
     )
-    assert browser_short(safari) == "Safari 17 · iOS"
-    assert browser_short("curl/8.5.0") == "curl 8"
-    assert browser_short("") == ""
-    assert browser_short("SomeMonitoringAgent/1.0 (+https://example.com)") == (
+    assert browser_label(safari) == "Safari 17 · iOS"
+    assert browser_label("curl/8.5.0") == "curl 8"
+    assert browser_label("") == ""
+    assert browser_label("SomeMonitoringAgent/1.0 (+https://example.com)") == (
         "SomeMonitoringAgent/1.0…"
     )
     assert ip_short("192.0.2.1") == "192.0.2.1" and ip_short(None) == ""

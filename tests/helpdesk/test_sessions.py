@@ -56,6 +56,8 @@ def test_the_session_row_knows_user_ip_and_browser(client, bob, settings):
     assert row.ip_address == "127.0.0.1"
     assert "Firefox" in row.user_agent
     assert row.created_at is not None
+    page = client.get("/account/").content.decode()
+    assert "Firefox 128 · Linux" in page and "127.0.0.1" in page
 
 
 # --- time-outs ----------------------------------------------------------------------------

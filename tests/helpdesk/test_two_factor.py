@@ -207,6 +207,18 @@ def test_setup_confirms_with_the_first_code_and_shows_recovery_codes_once(client
     assert AuditAction.TWO_FACTOR_ENROLLED in actions_of(bob)
 
 
+def test_a_set_up_is_confirmed_once(bob):
+    device = services.two_factor_enrol_start(user=bob)
+    _confirmed, codes = services.two_factor_enrol_confirm(user=bob, code=code_for(device))
+    again = code_for(device, steps_ahead=1)
+    with pytest.raises(
+        services.DomainError, match=de("The set-up has expired. Please start again.")
+    ):
+        services.two_factor_enrol_confirm(user=bob, code=again)
+    assert sorted(recovery_codes_of(bob)) == sorted(c.replace("-", "") for c in codes)
+    assert actions_of(bob).count(AuditAction.TWO_FACTOR_ENROLLED) == 1
+
+
 def test_setup_refuses_a_wrong_code_clearly_and_counts_it(client, bob):
     sign_in(client, "bob")
     client.get(SETUP)
